@@ -1,0 +1,50 @@
+# Neural Playground: `make run` serves the playground, `make test` runs everything.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test test-fast lint bench browser-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(VENV)/.installed $@
+
+run: $(VENV)/.installed
+	@echo "Neural Playground on http://$(HOST):$(PORT)"
+	$(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+
+# Debian's chromium for the browser tests (Playwright's own browser download cannot be used).
+browser-deps:
+	@if [ ! -x /usr/bin/chromium ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "chromium missing: run 'sudo apt-get install --no-install-recommends chromium'"; fi; \
+	fi
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+
+test: $(VENV)/.installed-dev browser-deps lint
+	$(BIN)/pytest -q tests --ignore=tests/browser
+	$(BIN)/pytest -q tests/browser
+
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/pytest -q tests --ignore=tests/browser
+
+bench: $(VENV)/.installed
+	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.optimizers
+	$(BIN)/python -m bench.stream
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

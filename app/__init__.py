@@ -1,0 +1,1 @@
+"""Neural Playground's web layer: FastAPI routes, sessions and streaming over the engine."""

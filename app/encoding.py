@@ -1,0 +1,65 @@
+"""Turning engine arrays into JSON: compact encoded grids and finite-only numbers."""
+
+from __future__ import annotations
+
+import base64
+import math
+from typing import Any
+
+import numpy as np
+
+from engine.quantize import finite_range, quantize
+
+
+def grid(values: np.ndarray, lo: float | None = None, hi: float | None = None,
+         bits: int = 8) -> dict[str, Any]:
+    """{"shape", "range", "dtype", "data": base64 of little-endian uint8/uint16 values}.
+
+    The receiver rebuilds value = lo + q / (2^bits − 1) · (hi − lo).
+    """
+    if lo is None or hi is None:
+        lo, hi = finite_range(values)
+    q = quantize(values, lo, hi, bits)
+    return {
+        "shape": list(q.shape),
+        "range": [float(lo), float(hi)],
+        "dtype": "uint8" if bits == 8 else "uint16",
+        "data": base64.b64encode(q.astype(q.dtype.newbyteorder("<")).tobytes()).decode("ascii"),
+    }
+
+
+def labels(values: np.ndarray) -> dict[str, Any]:
+    """Small non-negative integers (class indices) as a uint8 grid, range [0, 255]."""
+    q = np.clip(np.asarray(values), 0, 255).astype(np.uint8)
+    return {
+        "shape": list(q.shape),
+        "range": [0.0, 255.0],
+        "dtype": "uint8",
+        "data": base64.b64encode(q.tobytes()).decode("ascii"),
+    }
+
+
+def finite(obj: Any, digits: int | None = None) -> Any:
+    """A JSON-safe copy: arrays to lists, NaN/±inf to None, optional rounding of floats."""
+    if isinstance(obj, np.ndarray):
+        return finite(obj.tolist(), digits)
+    if isinstance(obj, dict):
+        return {k: finite(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [finite(v, digits) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, float):
+        if not math.isfinite(obj):
+            return None
+        return round(obj, digits) if digits is not None else obj
+    return obj
+
+
+def decimate(values: list[Any], most: int) -> list[Any]:
+    """At most `most` evenly spaced entries, always keeping the last."""
+    n = len(values)
+    if n <= most:
+        return list(values)
+    idx = np.linspace(0, n - 1, most).round().astype(int)
+    return [values[i] for i in idx]

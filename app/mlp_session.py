@@ -1,0 +1,308 @@
+"""The MLP lab's API shapes and its session runner (engine trainer → JSON frames)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import HTTPException
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app import encoding
+from app.settings import Settings
+from engine import activations, datasets, features, initializers, optimizers, regularizers
+from engine.trainer import MLPConfig, Trainer
+
+DatasetName = Literal[tuple(datasets.DATASETS)]  # type: ignore[valid-type]
+FeatureName = Literal[tuple(features.FEATURES)]  # type: ignore[valid-type]
+ActivationName = Literal[tuple(activations.ACTIVATIONS)]  # type: ignore[valid-type]
+OptimizerName = Literal[tuple(optimizers.OPTIMIZERS)]  # type: ignore[valid-type]
+InitName = Literal[tuple(initializers.INITIALIZERS)]  # type: ignore[valid-type]
+RegName = Literal[tuple(regularizers.REGULARIZERS)]  # type: ignore[valid-type]
+Include = Literal["metrics", "weights", "trace", "grids", "history", "optimizer", "data"]
+
+
+class MLPConfigIn(BaseModel):
+    """A playground run. Noise and the train share are percentages, as on the page."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    dataset: DatasetName = "circle"
+    n_points: int = Field(500, ge=4, description="points generated (train + test)")
+    noise: float = Field(0, ge=0, le=50, description="noise in percent, 0 … 50")
+    train_percent: float = Field(50, ge=10, le=100, description="share of points used for training")
+    seed: int = Field(0, ge=0, le=2**32 - 1)
+    num_classes: int = Field(3, ge=3, le=5, description="classes of the multi-class datasets")
+    points: list[tuple[float, float, float]] | None = Field(
+        None, description="your own data as [x1, x2, label] (labels ±1, a class 0…K−1, or a value)"
+    )
+    problem: Literal["classification", "regression", "multiclass"] | None = Field(
+        None, description="defaults to the dataset's (classification for your own points)"
+    )
+    features: list[FeatureName] = Field(["x1", "x2"], min_length=1)
+    hidden: list[int] = Field([4, 2], description="neurons per hidden layer")
+    activation: ActivationName = "tanh"
+    loss: Literal["squared", "bce", "softmax_ce"] | None = Field(
+        None, description="squared (tanh/linear output), bce (sigmoid output) or softmax_ce"
+    )
+    init: InitName = "tf_uniform"
+    optimizer: OptimizerName = "sgd"
+    lr: float = Field(0.03, gt=0, le=10, description="learning rate γ")
+    optimizer_params: dict[str, float | bool] = Field(
+        {}, description="torch.optim hyperparameters other than lr, e.g. {\"momentum\": 0.9}"
+    )
+    batch_size: int = Field(10, ge=1)
+    regularization: RegName = "none"
+    reg_rate: float = Field(0, ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MLPConfigIn:
+        if len(set(self.features)) != len(self.features):
+            raise ValueError("features must not repeat")
+        if any(h < 1 for h in self.hidden):
+            raise ValueError("every hidden layer needs at least 1 neuron")
+        problem = self.problem or ("classification" if self.points else datasets.get(self.dataset).problem)
+        loss = self.loss
+        if problem == "multiclass" and loss not in (None, "softmax_ce"):
+            raise ValueError("multi-class data needs loss 'softmax_ce'")
+        if problem != "multiclass" and loss == "softmax_ce":
+            raise ValueError("loss 'softmax_ce' needs multi-class data (problem 'multiclass')")
+        if problem == "regression" and loss == "bce":
+            raise ValueError("loss 'bce' is for two classes; use 'squared' for regression")
+        allowed = set(optimizers.OPTIMIZERS[self.optimizer].defaults) - {"lr"}
+        unknown = set(self.optimizer_params) - allowed
+        if unknown:
+            raise ValueError(
+                f"optimizer {self.optimizer!r} has no hyperparameter(s) {sorted(unknown)}; "
+                f"it takes lr and {sorted(allowed)}"
+            )
+        if self.points:
+            labels = np.array([p[2] for p in self.points])
+            if problem == "classification" and not np.all(np.isin(labels, (-1.0, 1.0))):
+                raise ValueError("points of two classes need labels -1 or 1")
+            if problem == "multiclass" and not np.all(np.isin(labels, np.arange(self.num_classes))):
+                raise ValueError(f"multi-class points need labels 0 … {self.num_classes - 1}")
+            if not np.all(np.isfinite(np.array(self.points))):
+                raise ValueError("points must be finite numbers")
+        return self
+
+    def check_limits(self, settings: Settings) -> None:
+        """422 naming the server setting a config goes past."""
+        problems = []
+        if len(self.hidden) > settings.max_layers:
+            problems.append(f"at most {settings.max_layers} hidden layers (NP_MAX_LAYERS)")
+        if any(h > settings.max_neurons for h in self.hidden):
+            problems.append(f"at most {settings.max_neurons} neurons a layer (NP_MAX_NEURONS)")
+        n = len(self.points) if self.points else self.n_points
+        if n > settings.max_points:
+            problems.append(f"at most {settings.max_points} points (NP_MAX_POINTS)")
+        if self.points is not None and len(self.points) < 2:
+            problems.append("give at least 2 points of your own")
+        if problems:
+            raise HTTPException(422, "over the server's limits: " + "; ".join(problems))
+
+    def to_engine(self) -> MLPConfig:
+        return MLPConfig(
+            dataset=self.dataset,
+            n_points=self.n_points,
+            noise=self.noise / 100.0,
+            train_ratio=self.train_percent / 100.0,
+            seed=self.seed,
+            num_classes=self.num_classes,
+            points=tuple(tuple(p) for p in self.points) if self.points else None,
+            problem=self.problem or ("classification" if self.points else None),
+            features=tuple(self.features),
+            hidden=tuple(self.hidden),
+            activation=self.activation,
+            loss=self.loss,
+            init=self.init,
+            optimizer=self.optimizer,
+            lr=self.lr,
+            optimizer_params=tuple(sorted(self.optimizer_params.items())),
+            batch_size=self.batch_size,
+            regularization=self.regularization,
+            reg_rate=self.reg_rate,
+        )
+
+
+class StepIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    steps: int | None = Field(None, ge=1, description="mini-batch updates to run")
+    epochs: int | None = Field(None, ge=1, description="passes over the training set to run")
+    include: list[Include] = Field(["metrics"], description="what the response carries")
+    res: int = Field(50, ge=2, description="output grid resolution, when grids are included")
+    neuron_res: int = Field(20, ge=2, description="resolution of each neuron's grid")
+
+    @model_validator(mode="after")
+    def _one_amount(self) -> StepIn:
+        if self.steps is not None and self.epochs is not None:
+            raise ValueError("give steps or epochs, not both")
+        return self
+
+
+def config_out(cfg: MLPConfigIn, trainer: Trainer) -> dict[str, Any]:
+    c = trainer.config
+    return {
+        **cfg.model_dump(),
+        "resolved": {
+            "problem": c.resolved_problem,
+            "loss": c.resolved_loss,
+            "output_activation": c.output_activation,
+            "sizes": trainer.model.sizes,
+            "parameters": trainer.model.num_parameters,
+            "batches_per_epoch": trainer.batches_per_epoch,
+        },
+    }
+
+
+def data_out(trainer: Trainer) -> dict[str, Any]:
+    """Train and test points as [[x1, x2, label], ...] (labels as in the dataset)."""
+    def rows(X: np.ndarray, y: np.ndarray) -> list[list[float]]:
+        return np.round(np.column_stack([X, y]), 4).tolist()
+
+    return {"train": rows(trainer.X_train, trainer.y_train), "test": rows(trainer.X_test, trainer.y_test)}
+
+
+def metrics_out(trainer: Trainer) -> dict[str, Any]:
+    m = trainer.metrics()
+    return {
+        "step": m.step,
+        "epoch": m.epoch,
+        "train_loss": m.train_loss,
+        "test_loss": m.test_loss,
+        "train_accuracy": m.train_accuracy,
+        "test_accuracy": m.test_accuracy,
+        "diverged": m.diverged,
+    }
+
+
+def grids_out(trainer: Trainer, res: int, neuron_res: int) -> dict[str, Any]:
+    """Output grid at `res`, features and neurons at `neuron_res`, quantized to uint8."""
+    g = trainer.grids(res)
+    out: dict[str, Any] = {"extent": [-datasets.DOMAIN, datasets.DOMAIN]}
+    if "confidence" in g:
+        out["output"] = encoding.labels(g["output"])
+        out["confidence"] = encoding.grid(g["confidence"], 0.0, 1.0)
+    else:
+        out["output"] = encoding.grid(g["output"], -1.0, 1.0)
+    small = g if neuron_res == res else trainer.grids(neuron_res)
+    out["inputs"] = [_symmetric(f) for f in small["inputs"]]
+    out["neurons"] = [[_symmetric(a) for a in layer] for layer in small["neurons"]]
+    return out
+
+
+def _symmetric(values: np.ndarray) -> dict[str, Any]:
+    # Colour keeps its meaning (sign) while values beyond ±1 (ReLU, features) keep their shape.
+    lo, hi = encoding.finite_range(values, symmetric=True)
+    m = max(1.0, hi)
+    return encoding.grid(values, -m, m)
+
+
+def trace_out(trainer: Trainer) -> list[dict[str, Any]] | None:
+    tr = trainer.trace
+    if tr is None:
+        return None
+    layers = []
+    for z, a, dz, dW, db in zip(tr.z, tr.a, tr.dz, tr.dW, tr.db, strict=True):
+        layers.append({
+            "z": z, "a": a, "dL_dz": dz, "dL_dW": dW, "dL_db": db,
+            "grad_norm_W": float(np.linalg.norm(dW)), "grad_norm_b": float(np.linalg.norm(db)),
+        })
+    return encoding.finite({"inputs": tr.inputs, "loss": tr.loss, "layers": layers})
+
+
+def optimizer_out(trainer: Trainer) -> dict[str, Any]:
+    opt = trainer.optimizer
+    used = [k for k in opt.state_names if any(np.any(s[k]) for s in opt.state)]
+    return encoding.finite({
+        "name": opt.name,
+        "t": opt.t,
+        "hyperparameters": opt.hyperparameters(),
+        "state": [{k: s[k] for k in used} for s in opt.state],
+    })
+
+
+def history_out(trainer: Trainer, most: int = 200) -> dict[str, Any]:
+    h = trainer.history
+    idx = encoding.decimate(list(range(len(h.epochs))), most)
+    return encoding.finite({
+        "epochs": [h.epochs[i] for i in idx],
+        "train_loss": [h.train_loss[i] for i in idx],
+        "test_loss": [h.test_loss[i] for i in idx],
+    }, 6)
+
+
+def snapshot(trainer: Trainer, include: list[str], res: int = 50, neuron_res: int = 20) -> dict[str, Any]:
+    out: dict[str, Any] = {"step": trainer.step_count, "epoch": trainer.epoch, "diverged": trainer.diverged}
+    if "metrics" in include:
+        out["metrics"] = metrics_out(trainer)
+        out["diverged"] = trainer.diverged
+    if "weights" in include:
+        out["weights"] = encoding.finite(trainer.weights(), 6)
+    if "grids" in include:
+        out["grids"] = grids_out(trainer, res, neuron_res)
+    if "history" in include:
+        out["history"] = history_out(trainer)
+    if "trace" in include:
+        out["trace"] = trace_out(trainer)
+    if "optimizer" in include:
+        out["optimizer"] = optimizer_out(trainer)
+    if "data" in include:
+        out["data"] = data_out(trainer)
+    return encoding.finite(out)
+
+
+class FrameOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    res: int = Field(100, ge=2)
+    neuron_res: int = Field(20, ge=2)
+
+
+class MLPRunner:
+    """A playground session: the trainer, the config it came from, and frame options."""
+
+    FRAME = ["metrics", "weights", "grids", "history"]
+
+    def __init__(self, cfg: MLPConfigIn, settings: Settings) -> None:
+        self.cfg = cfg
+        self.settings = settings
+        self.trainer = Trainer(cfg.to_engine())
+        self.view = FrameOptions()
+
+    def advance(self, n: int) -> int:
+        return self.trainer.step(n)
+
+    @property
+    def done(self) -> bool:
+        return self.trainer.diverged
+
+    def reset(self) -> None:
+        self.trainer.reset()
+
+    def frame(self) -> dict[str, Any]:
+        return snapshot(self.trainer, self.FRAME, self.view.res, self.view.neuron_res)
+
+    def describe(self) -> dict[str, Any]:
+        return {**config_out(self.cfg, self.trainer), "data": data_out(self.trainer)}
+
+    def apply(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Config fields and frame options (res, neuron_res); a reset only when needed."""
+        view_keys = {k: params[k] for k in ("res", "neuron_res") if k in params}
+        cfg_keys = {k: v for k, v in params.items() if k not in view_keys}
+        view = FrameOptions(**{**self.view.model_dump(), **view_keys})
+        if max(view.res, view.neuron_res) > self.settings.max_grid:
+            raise ValueError(f"grid resolution at most {self.settings.max_grid} (NP_MAX_GRID)")
+        cfg = MLPConfigIn(**{**self.cfg.model_dump(), **cfg_keys})
+        try:
+            cfg.check_limits(self.settings)
+        except HTTPException as exc:
+            raise ValueError(exc.detail) from None
+        self.view = view
+        self.cfg = cfg
+        reset = self.trainer.update(**_changed(self.trainer.config, cfg.to_engine()))
+        return {"reset": reset}
+
+
+def _changed(old: MLPConfig, new: MLPConfig) -> dict[str, Any]:
+    return {k: getattr(new, k) for k in new.__dataclass_fields__ if getattr(new, k) != getattr(old, k)}

@@ -1,0 +1,285 @@
+"""Mini-batch training of an MLP on a 2-D dataset: the engine behind the playground lab.
+
+`Trainer(config)` builds data, features, network and optimizer from one seed, so the same
+config gives the same run anywhere. `step(n)` runs n mini-batch updates (an epoch is one pass
+over the shuffled training set, reshuffled every epoch); `trace` is the last update's forward
+and backward pass; `metrics()` the train/test loss and accuracy; `grids(res)` the output and
+every neuron over the input plane. A NaN or inf stops training and sets `diverged`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+import numpy as np
+
+from engine import datasets, features, losses, optimizers
+from engine.mlp import MLP, Trace
+
+Array = np.ndarray
+
+
+@dataclass(frozen=True)
+class MLPConfig:
+    dataset: str = "circle"
+    n_points: int = 500
+    noise: float = 0.0  # 0 … 0.5, the TF Playground's slider / 100
+    train_ratio: float = 0.5
+    seed: int = 0
+    num_classes: int = 3  # for the multi-class datasets
+    points: tuple[tuple[float, float, float], ...] | None = None  # user data (x1, x2, label)
+    problem: str | None = None  # derived from the dataset when None
+    features: tuple[str, ...] = ("x1", "x2")
+    hidden: tuple[int, ...] = (4, 2)
+    activation: str = "tanh"
+    loss: str | None = None  # squared for two classes/regression, softmax_ce for K classes
+    init: str = "tf_uniform"
+    optimizer: str = "sgd"
+    lr: float = 0.03
+    optimizer_params: tuple[tuple[str, Any], ...] = ()
+    batch_size: int = 10
+    regularization: str = "none"
+    reg_rate: float = 0.0
+
+    @property
+    def resolved_problem(self) -> str:
+        return self.problem or datasets.get(self.dataset).problem
+
+    @property
+    def resolved_loss(self) -> str:
+        if self.loss:
+            return self.loss
+        return "softmax_ce" if self.resolved_problem == "multiclass" else "squared"
+
+    @property
+    def output_activation(self) -> str:
+        loss = self.resolved_loss
+        if loss == "softmax_ce":
+            return "softmax"
+        if loss == "bce":
+            return "sigmoid"
+        return "linear" if self.resolved_problem == "regression" else "tanh"
+
+    def with_changes(self, **changes: Any) -> MLPConfig:
+        return replace(self, **changes)
+
+    # Fields that change the data, the network's shape or its initial weights: a new run.
+    RESET_FIELDS = frozenset(
+        {"dataset", "n_points", "noise", "train_ratio", "seed", "num_classes", "points",
+         "problem", "features", "hidden", "activation", "loss", "init"}
+    )
+
+
+LIVE_FIELDS = frozenset(f.name for f in fields(MLPConfig)) - MLPConfig.RESET_FIELDS
+
+
+@dataclass
+class Metrics:
+    step: int
+    epoch: int
+    train_loss: float
+    test_loss: float
+    train_accuracy: float | None
+    test_accuracy: float | None
+    diverged: bool
+
+
+@dataclass
+class History:
+    """Train/test loss after each epoch (and at step 0)."""
+
+    steps: list[int] = field(default_factory=list)
+    epochs: list[int] = field(default_factory=list)
+    train_loss: list[float] = field(default_factory=list)
+    test_loss: list[float] = field(default_factory=list)
+
+
+class Trainer:
+    def __init__(self, config: MLPConfig) -> None:
+        self.config = config
+        self._build()
+
+    # ----- construction -------------------------------------------------------------------
+    def _build(self) -> None:
+        c = self.config
+        self.rng = np.random.default_rng(c.seed)
+        if c.points:
+            pts = np.asarray(c.points, dtype=np.float64).reshape(-1, 3)
+            order = self.rng.permutation(len(pts))
+            X, y = pts[order, :2], pts[order, 2]
+        else:
+            X, y = datasets.generate(c.dataset, c.n_points, c.noise, c.seed, c.num_classes)
+        self.X_train, self.y_train, self.X_test, self.y_test = datasets.split(X, y, c.train_ratio)
+        self.F_train = features.transform(self.X_train, c.features)
+        self.F_test = features.transform(self.X_test, c.features)
+        self.T_train = self._targets(self.y_train)
+        self.T_test = self._targets(self.y_test)
+        n_out = c.num_classes if c.resolved_problem == "multiclass" else 1
+        sizes = [len(c.features), *c.hidden, n_out]
+        self.model = MLP(sizes, c.activation, c.output_activation, c.init, self.rng)
+        self.optimizer = optimizers.make(
+            c.optimizer, self.model.parameters(), lr=c.lr, **dict(c.optimizer_params)
+        )
+        self.step_count = 0
+        self.epoch = 0
+        self._pos = 0
+        self._shuffle()
+        self.diverged = False
+        self.trace: Trace | None = None
+        self.history = History()
+        self._record()
+
+    def _targets(self, y: Array) -> Array:
+        """Labels as the loss wants them: ±1 (tanh), {0,1} (sigmoid), classes, or values."""
+        c = self.config
+        if c.resolved_loss == "softmax_ce":
+            return y.astype(np.int64)
+        if c.resolved_loss == "bce":
+            return (y > 0).astype(np.float64).reshape(-1, 1)
+        return y.reshape(-1, 1)
+
+    def _shuffle(self) -> None:
+        perm = self.rng.permutation(len(self.F_train))
+        self._F_epoch = self.F_train[perm]
+        self._T_epoch = self.T_train[perm]
+
+    def reset(self) -> None:
+        """Start over from the config's seed: same data, same initial weights."""
+        self._build()
+
+    def update(self, **changes: Any) -> bool:
+        """Apply config changes; returns True when they required a reset (a new run)."""
+        new = self.config.with_changes(**changes)
+        needs_reset = any(getattr(new, k) != getattr(self.config, k) for k in MLPConfig.RESET_FIELDS)
+        old, self.config = self.config, new
+        if needs_reset:
+            self._build()
+        elif new.optimizer != old.optimizer:
+            # A new method continues from the current weights with fresh state.
+            self.optimizer = optimizers.make(
+                new.optimizer, self.model.parameters(), lr=new.lr, **dict(new.optimizer_params)
+            )
+        else:
+            defaults = type(self.optimizer).defaults
+            self.optimizer.set(**{**defaults, **dict(new.optimizer_params), "lr": new.lr})
+        return needs_reset
+
+    # ----- training -----------------------------------------------------------------------
+    @property
+    def batches_per_epoch(self) -> int:
+        return math.ceil(len(self.F_train) / self.config.batch_size)
+
+    def step(self, n: int = 1) -> int:
+        """Run up to n mini-batch updates; returns how many ran (fewer once diverged)."""
+        c = self.config
+        model, opt = self.model, self.optimizer
+        bs, n_train = c.batch_size, len(self.F_train)
+        ran = 0
+        with np.errstate(all="ignore"):  # a diverging run becomes a state, not warnings
+            ran = self._steps(n, c, model, opt, bs, n_train)
+        return ran
+
+    def _steps(self, n: int, c: MLPConfig, model: MLP, opt: optimizers.Optimizer, bs: int,
+               n_train: int) -> int:
+        ran = 0
+        for _ in range(n):
+            if self.diverged:
+                break
+            F = self._F_epoch[self._pos : self._pos + bs]
+            T = self._T_epoch[self._pos : self._pos + bs]
+            tr = model.loss_and_grads(F, T, c.resolved_loss, c.regularization, c.reg_rate)
+            grads: list[Array] = []
+            for dW, db in zip(tr.dW, tr.db, strict=True):
+                grads += [dW, db]
+            opt.step(grads)
+            self.trace = tr
+            self.step_count += 1
+            ran += 1
+            self._pos += bs
+            if self._pos >= n_train:
+                self._pos = 0
+                self.epoch += 1
+                self._shuffle()
+                self._record()
+            if not math.isfinite(tr.loss):
+                self.diverged = True
+        return ran
+
+    def run_epochs(self, n: int = 1) -> int:
+        """Train until n more epochs have completed (or divergence)."""
+        target = self.epoch + n
+        ran = 0
+        while self.epoch < target and not self.diverged:
+            ran += self.step(self.batches_per_epoch - self._pos // self.config.batch_size)
+        return ran
+
+    # ----- reading ------------------------------------------------------------------------
+    def _loss_acc(self, F: Array, T: Array) -> tuple[float, float | None]:
+        if len(F) == 0:
+            return float("nan"), None
+        c = self.config
+        zs, _ = self.model.forward(F)
+        with np.errstate(all="ignore"):
+            value, _, out = losses.get(c.resolved_loss).value_and_grad(zs[-1], T, self.model._out_act)
+        if c.resolved_problem == "regression":
+            return value, None
+        if c.resolved_loss == "softmax_ce":
+            acc = float(np.mean(np.argmax(out, axis=1) == T))
+        elif c.resolved_loss == "bce":
+            acc = float(np.mean((out[:, 0] > 0.5) == (T[:, 0] > 0.5)))
+        else:
+            acc = float(np.mean((out[:, 0] >= 0) == (T[:, 0] > 0)))
+        return value, acc
+
+    def metrics(self) -> Metrics:
+        with np.errstate(all="ignore"):
+            tl, ta = self._loss_acc(self.F_train, self.T_train)
+            vl, va = self._loss_acc(self.F_test, self.T_test)
+        if not math.isfinite(tl):
+            self.diverged = self.diverged or len(self.F_train) > 0
+        return Metrics(self.step_count, self.epoch, tl, vl, ta, va, self.diverged)
+
+    def _record(self) -> None:
+        m = self.metrics()
+        h = self.history
+        h.steps.append(m.step)
+        h.epochs.append(m.epoch)
+        h.train_loss.append(m.train_loss)
+        h.test_loss.append(m.test_loss)
+
+    def grids(self, res: int) -> dict[str, Any]:
+        """Everything the page draws over the input plane [−6, 6]², from one forward pass.
+
+        Returns `output` (res, res): for two classes and regression the output on the
+        −1 … 1 scale (sigmoid p mapped to 2p − 1); for K classes `output` is the predicted
+        class and `confidence` its probability. `inputs` (n_features, res, res) holds the
+        features, `neurons` one (n_l, res, res) array per hidden layer. Row 0 is x2 = +6.
+        """
+        g = np.linspace(-datasets.DOMAIN, datasets.DOMAIN, res)
+        x1, x2 = np.meshgrid(g, g[::-1])
+        P = np.column_stack([x1.ravel(), x2.ravel()])
+        F = features.transform(P, self.config.features)
+        with np.errstate(all="ignore"):
+            _, as_ = self.model.forward(F)
+        out = as_[-1]
+        result: dict[str, Any] = {
+            "inputs": F.T.reshape(-1, res, res),
+            "neurons": [a.T.reshape(-1, res, res) for a in as_[:-1]],
+        }
+        loss = self.config.resolved_loss
+        if loss == "softmax_ce":
+            result["output"] = np.argmax(out, axis=1).reshape(res, res)
+            result["confidence"] = np.max(out, axis=1).reshape(res, res)
+        elif loss == "bce":
+            result["output"] = (2.0 * out[:, 0] - 1.0).reshape(res, res)
+        else:
+            result["output"] = out[:, 0].reshape(res, res)
+        return result
+
+    def weights(self) -> list[dict[str, Array]]:
+        return [{"W": W, "b": b} for W, b in zip(self.model.W, self.model.b, strict=True)]
+
+    def optimizer_state(self) -> list[dict[str, Array]]:
+        return self.optimizer.state
