@@ -1,0 +1,275 @@
+"""Rosenblatt's perceptron and the Widrow–Hoff delta rule (Adaline), one example at a time.
+
+Shapes: Φ (n, d) feature vectors (the raw points mapped by engine.features), y (n,) labels ±1,
+w (d,), b scalar. The score of example i is s = w·φ_i + b and the prediction sign(s).
+
+- ``perceptron``: an example is a mistake when y·s ≤ 0 (a score of exactly 0 is on the line,
+  never right). On a mistake w ← w + η·y·φ, b ← b + η·y: a positive example whose score is
+  too low pushes the weights towards φ, a negative one whose score is too high away from it.
+  Correct examples leave w and b alone. Training stops after an epoch without a mistake.
+- ``adaline`` (Widrow–Hoff, least mean squares): after every example
+  w ← w + η·(y − s)·φ, b ← b + η·(y − s), gradient descent on ½(y − s)². Mistakes are counted
+  the same way (y·s ≤ 0) so the two rules can be compared; it also stops after an epoch
+  without a mistake.
+
+Convergence: on data separable with margin γ by a unit vector (u, u_b), and R = max ‖(φ, 1)‖,
+the perceptron started from zero makes at most (R/γ)² mistakes (Novikoff). On data that no
+hyperplane separates, it never finishes an epoch without a mistake; with a fixed example order
+the weights at the start of an epoch eventually repeat, which proves the run cycles forever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from engine import datasets, features
+
+Array = np.ndarray
+
+RULES = {"perceptron": "Perceptron (Rosenblatt)", "adaline": "Delta rule (Widrow–Hoff, Adaline)"}
+INITS = {"zeros": "All zero", "random": "Uniform in [−0.5, 0.5]"}
+
+# The logic gates on {0, 1}² with ±1 labels, as in the lecture's tables.
+_CORNERS = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+GATES: dict[str, tuple[str, Array]] = {
+    "gate_and": ("AND gate", np.array([-1.0, -1.0, -1.0, 1.0])),
+    "gate_or": ("OR gate", np.array([-1.0, 1.0, 1.0, 1.0])),
+    "gate_nand": ("NAND gate", np.array([1.0, 1.0, 1.0, -1.0])),
+    "gate_xor": ("XOR gate", np.array([-1.0, 1.0, 1.0, -1.0])),
+}
+
+
+def separable(n: int, noise: float, rng: np.random.Generator, margin: float = 0.5) -> tuple[Array, Array]:
+    """Two blobs around (2, 2) (+1) and (−2, −2) (−1), kept only where the line x1 + x2 = 0
+    separates them with distance ≥ `margin`, so the set is linearly separable for any noise."""
+    std = 0.8 + noise * 4.0
+    xs: list[Array] = []
+    ys: list[Array] = []
+    got = 0
+    while got < n:
+        y = np.where(rng.random(n) < 0.5, 1.0, -1.0)
+        X = y[:, None] * 2.0 + rng.normal(0.0, std, (n, 2))
+        keep = y * (X[:, 0] + X[:, 1]) / np.sqrt(2.0) >= margin
+        keep &= np.all(np.abs(X) <= datasets.DOMAIN, axis=1)
+        xs.append(X[keep])
+        ys.append(y[keep])
+        got += int(keep.sum())
+    return np.concatenate(xs)[:n], np.concatenate(ys)[:n]
+
+
+#: Data sources by API name: the gates, the separable blobs and the 2-class engine datasets.
+DATA: dict[str, str] = {
+    **{name: label for name, (label, _) in GATES.items()},
+    "separable": "Linearly separable blobs",
+    **{d.name: d.label for d in datasets.DATASETS.values() if d.problem == "classification"},
+}
+
+
+def make_data(name: str, n: int = 100, noise: float = 0.0, seed: int = 0) -> tuple[Array, Array]:
+    """Points X (n, 2) and labels y (n,) ±1. Gates ignore n, noise and seed (4 fixed rows)."""
+    if name in GATES:
+        return _CORNERS.copy(), GATES[name][1].copy()
+    if name == "separable":
+        return separable(n, noise, np.random.default_rng(seed))
+    if name not in DATA:
+        raise KeyError(f"unknown data {name!r}; choose one of {sorted(DATA)}")
+    return datasets.generate(name, n, noise, seed)
+
+
+def extent(name: str, X: Array) -> tuple[float, float]:
+    """The square of the plane worth showing: [−0.5, 1.5] for gates, else [−6, 6] (or wider)."""
+    if name in GATES:
+        return -0.5, 1.5
+    m = max(datasets.DOMAIN, float(np.max(np.abs(X))) * 1.05) if len(X) else datasets.DOMAIN
+    return -m, m
+
+
+@dataclass(frozen=True)
+class Update:
+    """One example's step: what the lab shows while stepping.
+
+    decision: "too_low" (positive example, y·s ≤ 0), "too_high" (negative example, y·s ≤ 0)
+    or "correct". dw, db: the change applied (zero for a correct perceptron example).
+    """
+
+    step: int  # examples seen so far, this one included (1-based)
+    epoch: int  # the epoch this example belongs to (1-based)
+    index: int  # row of the example in the data
+    phi: Array  # its feature vector (d,)
+    y: float
+    score: float
+    prediction: float  # sign(score): −1, 0 or +1
+    decision: str
+    mistake: bool
+    w_before: Array
+    b_before: float
+    dw: Array
+    db: float
+    w_after: Array
+    b_after: float
+
+
+@dataclass
+class Perceptron:
+    """A perceptron (or Adaline) learning run over fixed data, steppable one example at a time.
+
+    status: "running", "converged" (an epoch without a mistake), "cycle" (the weights at the
+    start of an epoch repeat an earlier epoch's with the same order: it can never converge),
+    "epoch_limit" (max_epochs ran without convergence) or "diverged" (NaN/inf weights).
+    """
+
+    Phi: Array
+    y: Array
+    rule: str = "perceptron"
+    lr: float = 1.0
+    max_epochs: int = 100
+    init: str = "zeros"
+    shuffle: bool = False
+    seed: int = 0
+    w: Array = field(init=False)
+    b: float = field(init=False)
+
+    def __post_init__(self) -> None:
+        if self.rule not in RULES:
+            raise KeyError(f"unknown rule {self.rule!r}; choose one of {sorted(RULES)}")
+        if self.init not in INITS:
+            raise KeyError(f"unknown init {self.init!r}; choose one of {sorted(INITS)}")
+        self.Phi = np.asarray(self.Phi, dtype=np.float64)
+        self.y = np.asarray(self.y, dtype=np.float64)
+        self.reset()
+
+    def reset(self) -> None:
+        """Back to the initial weights and the first example of epoch 1."""
+        self._rng = np.random.default_rng(self.seed)
+        d = self.Phi.shape[1]
+        if self.init == "zeros":
+            self.w, self.b = np.zeros(d), 0.0
+        else:
+            self.w = self._rng.uniform(-0.5, 0.5, d)
+            self.b = float(self._rng.uniform(-0.5, 0.5))
+        self.step_count = 0
+        self.epoch = 1
+        self._pos = 0  # position within the current epoch's order
+        self._order = self._epoch_order()
+        self.status = "running"
+        self.mistakes = 0  # mistakes in the current (unfinished) epoch
+        self.total_mistakes = 0
+        self.mistakes_per_epoch: list[int] = []
+        self.sq_error_per_epoch: list[float] = []  # mean ½(y − s)² over each epoch's examples
+        self._sq = 0.0
+        self.weights_per_epoch: list[tuple[Array, float]] = [(self.w.copy(), self.b)]
+        self._seen: dict[bytes, int] = {self._key(): 0}
+        self.cycle_start: int | None = None  # the earlier epoch whose start state came back
+        self.last: Update | None = None
+
+    def _epoch_order(self) -> Array:
+        n = len(self.y)
+        return self._rng.permutation(n) if self.shuffle else np.arange(n)
+
+    def _key(self) -> bytes:
+        # Weights in units of η: exact multiples for integer data, so revisits compare exactly.
+        state = np.append(self.w, self.b) / self.lr
+        return np.round(state, 9).tobytes()
+
+    @property
+    def done(self) -> bool:
+        return self.status != "running"
+
+    def step(self) -> Update | None:
+        """Present the next example and apply the rule; None once the run has stopped."""
+        if self.done or len(self.y) == 0:
+            return None
+        i = int(self._order[self._pos])
+        phi, y = self.Phi[i], float(self.y[i])
+        score = float(phi @ self.w + self.b)
+        mistake = y * score <= 0
+        decision = "correct" if not mistake else ("too_low" if y > 0 else "too_high")
+        # perceptron: η·y on a mistake, else nothing; delta rule: η·(y − s) always.
+        error = (y if mistake else 0.0) if self.rule == "perceptron" else y - score
+        scale = self.lr * error
+        dw, db = scale * phi, scale
+        w_before, b_before = self.w, self.b
+        self.w, self.b = self.w + dw, self.b + db
+        self.step_count += 1
+        self.mistakes += int(mistake)
+        self.total_mistakes += int(mistake)
+        self._sq += 0.5 * (y - score) ** 2
+        self.last = Update(
+            self.step_count, self.epoch, i, phi.copy(), y, score, float(np.sign(score)), decision,
+            bool(mistake), w_before.copy(), b_before, dw, float(db), self.w.copy(), self.b,
+        )
+        if not (np.all(np.isfinite(self.w)) and np.isfinite(self.b)):
+            self.status = "diverged"
+            return self.last
+        self._pos += 1
+        if self._pos == len(self.y):
+            self._end_epoch()
+        return self.last
+
+    def _end_epoch(self) -> None:
+        self.mistakes_per_epoch.append(self.mistakes)
+        self.sq_error_per_epoch.append(self._sq / len(self.y))
+        self.weights_per_epoch.append((self.w.copy(), self.b))
+        finished = self.epoch
+        if self.mistakes == 0:
+            self.status = "converged"
+        elif self.rule == "perceptron" and not self.shuffle and self._key() in self._seen:
+            self.cycle_start = self._seen[self._key()]
+            self.status = "cycle"
+        elif finished >= self.max_epochs:
+            self.status = "epoch_limit"
+        self._seen.setdefault(self._key(), finished)
+        self.mistakes, self._sq, self._pos = 0, 0.0, 0
+        if self.status == "running":
+            self.epoch += 1
+            self._order = self._epoch_order()
+
+    def run_epoch(self) -> list[Update]:
+        """Step to the end of the current epoch (or until the run stops)."""
+        out: list[Update] = []
+        epoch = self.epoch
+        while not self.done and self.epoch == epoch:
+            u = self.step()
+            if u is None:
+                break
+            out.append(u)
+            if self._pos == 0:  # the epoch just ended
+                break
+        return out
+
+    def run(self) -> None:
+        """Step until the run stops (converged, cycle, epoch limit or diverged)."""
+        while self.step() is not None:
+            pass
+
+    @property
+    def separable_verdict(self) -> str | None:
+        """What the run says about the data, once it stopped."""
+        if self.status == "converged":
+            return "separable"
+        if self.status in ("cycle", "epoch_limit"):
+            return "not_separable"
+        return None
+
+    def scores(self, Phi: Array) -> Array:
+        """w·φ + b for every row of Φ (m, d)."""
+        return Phi @ self.w + self.b
+
+
+def featurize(X: Array, names: list[str] | tuple[str, ...]) -> Array:
+    """The feature vectors Φ (n, d) the perceptron learns on (engine.features)."""
+    return features.transform(np.asarray(X, dtype=np.float64), list(names))
+
+
+def novikoff_bound(Phi: Array, y: Array, u: Array, u_b: float) -> float:
+    """(R/γ)² for separator (u, u_b) scaled to unit norm; inf when it does not separate."""
+    aug = np.column_stack([Phi, np.ones(len(Phi))])
+    v = np.append(u, u_b)
+    v = v / np.linalg.norm(v)
+    gamma = float(np.min(y * (aug @ v)))
+    if gamma <= 0:
+        return float("inf")
+    R = float(np.max(np.linalg.norm(aug, axis=1)))
+    return (R / gamma) ** 2
