@@ -177,6 +177,11 @@ class Perceptron:
     def done(self) -> bool:
         return self.status != "running"
 
+    @property
+    def position(self) -> int:
+        """Examples already presented in the current epoch."""
+        return self._pos
+
     def step(self) -> Update | None:
         """Present the next example and apply the rule; None once the run has stopped."""
         if self.done or len(self.y) == 0:
