@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# One frame-ancestors source: *, 'self', 'none', a scheme (https:) or a host with optional
+# scheme, wildcard subdomain, port and path. No ; or , so a setting cannot add directives.
+_ANCESTOR = re.compile(r"\*|'self'|'none'|[a-z][a-z0-9+.-]*:|([a-z][a-z0-9+.-]*://)?(\*\.)?[\w.-]+(:(\d+|\*))?(/\S*)?",
+                       re.IGNORECASE)
 
 
 class Settings(BaseSettings):
@@ -25,6 +32,20 @@ class Settings(BaseSettings):
     max_optimizer_runs: int = 64  # optimizers × start points in one request
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list.
     frame_ancestors: str = "*"
+
+    @field_validator("frame_ancestors")
+    @classmethod
+    def _ancestor_list(cls, value: str) -> str:
+        sources = value.split()
+        bad = [s for s in sources if not _ANCESTOR.fullmatch(s) or ";" in s or "," in s]
+        if not sources or bad:
+            raise ValueError(
+                f"frame_ancestors is a space-separated list like \"*\" or \"'self' https://slides.example.org\""
+                f"; cannot use {bad or value!r}"
+            )
+        if "'none'" in sources and len(sources) > 1:
+            raise ValueError("frame_ancestors: 'none' stands alone")
+        return " ".join(sources)
 
 
 @lru_cache

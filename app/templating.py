@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from app import presets
 from app.labs import BY_SLUG, LABS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -29,8 +31,25 @@ def view_options(request: Request) -> dict[str, Any]:
     }
 
 
+def view_query(view: dict[str, Any]) -> str:
+    """The view options as a query fragment ("&embed=1&hide=lr"), for links that keep them."""
+    pairs = {k: "1" for k in ("embed", "present", "autoplay") if view[k]}
+    if view["hide"]:
+        pairs["hide"] = ",".join(sorted(view["hide"]))
+    return ("&" + urlencode(pairs, safe=",")) if pairs else ""
+
+
 def render(request: Request, name: str, lab: str | None = None, **context: Any) -> HTMLResponse:
-    """Render a page or partial with the shared context (labs, the current lab, view options)."""
-    ctx = {"labs": LABS, "lab": BY_SLUG.get(lab) if lab else None, **view_options(request)}
+    """Render a page or partial with the shared context (labs, the current lab, view options,
+    the lab's presets and the one opened)."""
+    view = view_options(request)
+    ctx = {
+        "labs": LABS,
+        "lab": BY_SLUG.get(lab) if lab else None,
+        **view,
+        "view_query": view_query(view),
+        "lab_presets": presets.for_lab(lab) if lab else [],
+        "preset": request.query_params.get("preset", ""),
+    }
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx)

@@ -6,6 +6,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, RedirectResponse
 
+from app import presets
 from app.labs import BY_SLUG
 from app.templating import render
 
@@ -16,7 +17,11 @@ SWAGGER = "/static/vendor/swagger-ui-5.35.0"
 
 @router.get("/", response_class=HTMLResponse)
 def gallery(request: Request) -> HTMLResponse:
-    return render(request, "gallery.html")
+    """Every lab in lecture order, with its thumbnail, one line and its presets."""
+    by_lab: dict[str, list[dict]] = {}
+    for preset in presets.all_presets().values():
+        by_lab.setdefault(preset["lab"], []).append(preset)
+    return render(request, "gallery.html", presets_by_lab=by_lab)
 
 
 @router.get("/embed/{lab}")

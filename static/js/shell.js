@@ -1,21 +1,55 @@
-// What every lab page shares: the lab's controller and presenter keyboard shortcuts.
+// What every lab page shares: the lab's controller, presenter keyboard shortcuts, autoplay,
+// and the plot style variables of presenter mode.
 //
 // A lab's module calls registerLab({...}) with any of:
 //   toggle() play/pause, step(), reset(), faster(), slower(),
 //   state() → the lab's full parameters (URL query names; what a link or export reproduces),
-//   exportState() → JSON-able object (config + weights/history), importState(obj),
-//   canvases() → the canvases a PNG export should include.
-// Keys: space play/pause, → step, r reset, f fullscreen, + / − speed.
+//   exportState() → JSON-able object (config + weights/history), importState(obj)
+//     (either may return a Promise),
+//   canvases() → the canvases a PNG export should include (in drawing order),
+//   svgs() → optional: SVG elements an SVG export should include (else main svg[data-export]).
+// and then calls labReady() once its first frame is drawn. labReady():
+//   - marks the page: <html data-lab-ready="1"> (browser tests wait for it),
+//   - starts autoplay: with ?autoplay=1 (<body data-autoplay="1">) it calls toggle() once.
+//     A lab that never calls labReady() is autoplayed 3 s after registerLab().
+// Keys (not while typing in a field or a dialog is open): space play/pause, → step, r reset,
+// f fullscreen, + / − speed.
+// A page that embeds a lab may drive it with postMessage({np: "toggle"|"step"|"reset"|
+// "faster"|"slower"}, "*") on the iframe's window; nothing is ever sent back.
+// Plot style: plotStyle() gives line widths, point radius and label font size in CSS pixels,
+// read from the CSS variables --plot-line, --plot-grid-line, --plot-point, --plot-font
+// (larger in presenter mode, html.present).
 
 let lab = null;
+let autoplayed = false;
+let fallback = null;
 
 export function registerLab(controller) {
   lab = controller;
   document.dispatchEvent(new CustomEvent("np:lab-ready", { detail: controller }));
+  if (wantsAutoplay() && !autoplayed) fallback = setTimeout(autoplay, 3000);
 }
 
 export function currentLab() {
   return lab;
+}
+
+/** The lab drew its first frame: mark the page and start autoplay if asked for. */
+export function labReady() {
+  document.documentElement.dataset.labReady = "1";
+  document.dispatchEvent(new CustomEvent("np:lab-drawn"));
+  autoplay();
+}
+
+function wantsAutoplay() {
+  return document.body?.dataset.autoplay === "1";
+}
+
+function autoplay() {
+  clearTimeout(fallback);
+  if (autoplayed || !lab?.toggle || !wantsAutoplay()) return;
+  autoplayed = true;
+  lab.toggle();
 }
 
 /** Replace the page's query with `params` (lists joined by commas), keeping view options. */
@@ -29,22 +63,70 @@ export function syncURL(params) {
     next.set(k, Array.isArray(v) ? v.join(",") : typeof v === "object" ? JSON.stringify(v) : String(v));
   }
   history.replaceState(null, "", `${url.pathname}?${next}`);
+  document.dispatchEvent(new CustomEvent("np:url-synced"));
 }
 
-function typing(target) {
-  return target && (target.isContentEditable || ["INPUT", "SELECT", "TEXTAREA"].includes(target.tagName));
+/** A numeric CSS custom property of the page (e.g. "--plot-line"), or `fallback`. */
+export function styleVar(name, fallback = 0) {
+  const value = parseFloat(getComputedStyle(document.documentElement).getPropertyValue(name));
+  return Number.isFinite(value) ? value : fallback;
+}
+
+/** Line widths, point radius and label font (CSS px) for canvases; larger in presenter mode. */
+export function plotStyle() {
+  return {
+    line: styleVar("--plot-line", 2),
+    gridLine: styleVar("--plot-grid-line", 1),
+    point: styleVar("--plot-point", 4),
+    font: styleVar("--plot-font", 14),
+  };
+}
+
+function fullscreen() {
+  const done = document.fullscreenElement
+    ? document.exitFullscreen()
+    : document.documentElement.requestFullscreen?.();
+  done?.catch?.(() => {}); // refused (e.g. an iframe without allow="fullscreen"): nothing to do
+}
+
+const COMMANDS = ["toggle", "step", "reset", "faster", "slower"];
+
+function run(command) {
+  if (command === "fullscreen") return fullscreen();
+  lab?.[command]?.();
+}
+
+const KEYS = {
+  " ": "toggle", Spacebar: "toggle", ArrowRight: "step", r: "reset", R: "reset",
+  "+": "faster", "=": "faster", "-": "slower", "_": "slower", "−": "slower",
+  f: "fullscreen", F: "fullscreen",
+};
+
+// Fields that use a key themselves keep it: text fields every key, a slider the arrows,
+// a checkbox or a button the space bar.
+function fieldUses(target, key) {
+  if (!target || !(target instanceof Element)) return false;
+  if (target.isContentEditable || ["SELECT", "TEXTAREA"].includes(target.tagName)) return true;
+  if (target.closest("dialog[open]")) return true;
+  if (target.tagName === "INPUT") {
+    const type = target.type;
+    if (type === "range") return key.startsWith("Arrow");
+    if (["checkbox", "radio", "button", "submit", "reset", "file", "color"].includes(type)) return key === " ";
+    return true;
+  }
+  if (["BUTTON", "SUMMARY", "A"].includes(target.tagName)) return key === " " || key === "Enter";
+  return false;
 }
 
 document.addEventListener("keydown", (ev) => {
-  if (!lab || ev.ctrlKey || ev.metaKey || ev.altKey || typing(ev.target)) return;
-  const actions = {
-    " ": lab.toggle, ArrowRight: lab.step, r: lab.reset, "+": lab.faster, "=": lab.faster,
-    "-": lab.slower,
-    f: () => (document.fullscreenElement ? document.exitFullscreen() : document.documentElement.requestFullscreen()),
-  };
-  const act = actions[ev.key];
-  if (act) {
-    ev.preventDefault();
-    act();
-  }
+  if (!lab || ev.ctrlKey || ev.metaKey || ev.altKey || (ev.repeat && ev.key === " ")) return;
+  const command = KEYS[ev.key];
+  if (!command || fieldUses(ev.target, ev.key) || document.querySelector("dialog[open]")) return;
+  ev.preventDefault();
+  run(command);
+});
+
+window.addEventListener("message", (ev) => {
+  const command = ev.data && typeof ev.data === "object" ? ev.data.np : null;
+  if (COMMANDS.includes(command)) run(command);
 });

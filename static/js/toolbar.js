@@ -1,0 +1,333 @@
+// The lab toolbar (templates/partials/toolbar.html): share / embed dialog, PNG / SVG / JSON
+// export and JSON import, driven through the controller the lab gave registerLab().
+
+import { currentLab } from "./shell.js";
+
+const VIEW_KEYS = ["embed", "hide", "present", "autoplay", "preset"];
+export const EXPORT_FORMAT = "neural-playground/state";
+export const EXPORT_VERSION = 1;
+
+const bar = document.querySelector(".lab-toolbar");
+const dialog = document.getElementById("share-dialog");
+const slug = document.body.dataset.lab;
+const $ = (id) => document.getElementById(id);
+
+function say(text, danger = false) {
+  const status = bar.querySelector(".toolbar-status");
+  status.textContent = text;
+  status.classList.toggle("danger", danger);
+}
+
+function stamp() {
+  return new Date().toISOString().slice(0, 19).replace(/[:T]/g, "-");
+}
+
+function download(blob, name) {
+  const a = document.createElement("a");
+  a.href = URL.createObjectURL(blob);
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(a.href), 10_000);
+}
+
+// ---- share / embed -------------------------------------------------------------------
+
+/** The lab's parameters from the (synced) URL, without the view options. */
+function labQuery() {
+  const q = new URLSearchParams(location.search);
+  for (const k of VIEW_KEYS) q.delete(k);
+  return q;
+}
+
+function controlLabel(el) {
+  const text = el.querySelector("label, legend, span, summary, button")?.textContent ?? "";
+  const label = text.replace(/\s+/g, " ").trim();
+  return label && label.toLowerCase() !== el.dataset.control ? `${el.dataset.control} — ${label}` : el.dataset.control;
+}
+
+function fillHideList() {
+  const box = $("share-hide");
+  const hidden = new Set((document.body.dataset.hide || "").split(",").filter(Boolean));
+  const names = [...new Set([...document.querySelectorAll("[data-control]")].map((el) => el.dataset.control))];
+  box.replaceChildren(
+    ...names.map((name) => {
+      const el = document.querySelector(`[data-control="${CSS.escape(name)}"]`);
+      const label = document.createElement("label");
+      label.className = "check";
+      const box = document.createElement("input");
+      box.type = "checkbox";
+      box.value = name;
+      box.checked = hidden.has(name);
+      label.append(box, " ", controlLabel(el));
+      return label;
+    }),
+  );
+}
+
+/** The embed URL and <iframe> snippet for the current state and the dialog's choices. */
+export function embedURL() {
+  const q = labQuery();
+  const hide = [...$("share-hide").querySelectorAll("input:checked")].map((b) => b.value);
+  if (hide.length) q.set("hide", hide.join(","));
+  if ($("share-autoplay").checked) q.set("autoplay", "1");
+  if ($("share-present").checked) q.set("present", "1");
+  const query = q.toString().replace(/%2C/gi, ",");
+  return `${location.origin}/embed/${slug}${query ? `?${query}` : ""}`;
+}
+
+function escapeAttr(text) {
+  return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
+}
+
+function updateShare() {
+  $("share-url").value = location.href;
+  const url = embedURL();
+  const w = Math.max(320, Number($("share-width").value) || 960);
+  const h = Math.max(180, Number($("share-height").value) || 540);
+  const title = `Neural Playground: ${document.title.split(" · ")[0]}`;
+  $("share-embed-url").value = url;
+  $("share-snippet").value =
+    `<iframe src="${escapeAttr(url)}" width="${w}" height="${h}" title="${escapeAttr(title)}" ` +
+    `style="border:0" allow="fullscreen; clipboard-write" allowfullscreen loading="lazy"></iframe>`;
+  $("share-preview").href = url;
+}
+
+async function copy(id) {
+  const field = $(id);
+  const status = dialog.querySelector(".share-status");
+  try {
+    await navigator.clipboard.writeText(field.value);
+  } catch {
+    field.select(); // no clipboard API (plain http on a LAN address): the old way
+    if (!document.execCommand("copy")) {
+      status.textContent = "Copy by hand: the text is selected.";
+      return;
+    }
+  }
+  status.textContent = "Copied.";
+}
+
+function openShare() {
+  fillHideList();
+  const body = document.body.dataset;
+  $("share-autoplay").checked = body.autoplay === "1";
+  $("share-present").checked = body.present === "1";
+  dialog.querySelector(".share-status").textContent = "";
+  updateShare();
+  dialog.showModal();
+}
+
+// ---- export / import -----------------------------------------------------------------
+
+function shown(el) {
+  const r = el.getBoundingClientRect();
+  return r.width > 0 && r.height > 0 && !el.closest("[hidden]");
+}
+
+function labCanvases() {
+  const lab = currentLab();
+  const list = lab?.canvases ? lab.canvases() : [...document.querySelectorAll("main canvas")];
+  return list.filter(shown);
+}
+
+function labSVGs() {
+  const lab = currentLab();
+  const list = lab?.svgs ? lab.svgs() : [...document.querySelectorAll("main svg[data-export]")];
+  return list.filter(shown);
+}
+
+/** The box around `elements` on screen, and each element's place in it (CSS px). */
+function layout(elements, pad = 8) {
+  const rects = elements.map((el) => el.getBoundingClientRect());
+  const left = Math.min(...rects.map((r) => r.left)) - pad;
+  const top = Math.min(...rects.map((r) => r.top)) - pad;
+  const width = Math.max(...rects.map((r) => r.right)) - left + pad;
+  const height = Math.max(...rects.map((r) => r.bottom)) - top + pad;
+  const places = rects.map((r) => ({ x: r.left - left, y: r.top - top, w: r.width, h: r.height }));
+  return { width, height, places };
+}
+
+/** The lab's canvases, composed where they sit on screen, as one PNG blob. */
+export async function composePNG() {
+  const canvases = labCanvases();
+  if (!canvases.length) throw new Error("this view has no plots to export");
+  const { width, height, places } = layout(canvases);
+  const scale = Math.min(4, Math.max(1, window.devicePixelRatio || 1,
+    ...canvases.map((c, i) => c.width / places[i].w)));
+  const out = document.createElement("canvas");
+  out.width = Math.round(width * scale);
+  out.height = Math.round(height * scale);
+  const ctx = out.getContext("2d");
+  ctx.fillStyle = "#fff";
+  ctx.fillRect(0, 0, out.width, out.height);
+  canvases.forEach((c, i) => {
+    const p = places[i];
+    ctx.drawImage(c, p.x * scale, p.y * scale, p.w * scale, p.h * scale);
+  });
+  return new Promise((resolve) => out.toBlob(resolve, "image/png"));
+}
+
+const STYLE_PROPS = [
+  "fill", "fill-opacity", "stroke", "stroke-width", "stroke-opacity", "stroke-dasharray",
+  "opacity", "font-family", "font-size", "font-weight", "text-anchor", "dominant-baseline",
+  "visibility", "display",
+];
+
+function inlineStyles(source, clone) {
+  const from = [source, ...source.querySelectorAll("*")];
+  const to = [clone, ...clone.querySelectorAll("*")];
+  from.forEach((el, i) => {
+    const style = getComputedStyle(el);
+    to[i].setAttribute("style", STYLE_PROPS.map((p) => `${p}:${style.getPropertyValue(p)}`).join(";"));
+  });
+}
+
+/** The lab's SVG diagrams (and its canvases as images), composed as on screen, as SVG text. */
+export function composeSVG() {
+  const svgs = labSVGs();
+  const canvases = labCanvases();
+  const items = [...canvases, ...svgs];
+  if (!svgs.length) throw new Error("this view has no diagrams to export as SVG");
+  const { width, height, places } = layout(items);
+  const NS = "http://www.w3.org/2000/svg";
+  const root = document.createElementNS(NS, "svg");
+  root.setAttribute("xmlns", NS);
+  root.setAttribute("width", Math.ceil(width));
+  root.setAttribute("height", Math.ceil(height));
+  root.setAttribute("viewBox", `0 0 ${Math.ceil(width)} ${Math.ceil(height)}`);
+  const bg = document.createElementNS(NS, "rect");
+  bg.setAttribute("width", "100%");
+  bg.setAttribute("height", "100%");
+  bg.setAttribute("fill", "#fff");
+  root.append(bg);
+  items.forEach((el, i) => {
+    const p = places[i];
+    let node;
+    if (el instanceof HTMLCanvasElement) {
+      node = document.createElementNS(NS, "image");
+      node.setAttribute("href", el.toDataURL("image/png"));
+      node.setAttribute("preserveAspectRatio", "none");
+    } else {
+      node = el.cloneNode(true);
+      inlineStyles(el, node);
+      if (!node.getAttribute("viewBox")) node.setAttribute("viewBox", `0 0 ${p.w} ${p.h}`);
+    }
+    for (const [k, v] of Object.entries({ x: p.x, y: p.y, width: p.w, height: p.h })) node.setAttribute(k, v);
+    root.append(node);
+  });
+  return new XMLSerializer().serializeToString(root);
+}
+
+/** The export file's content: the lab's exportState() in an envelope saying what it is. */
+export async function exportJSON() {
+  const lab = currentLab();
+  if (!lab?.exportState) throw new Error("this lab cannot export its state");
+  return {
+    format: EXPORT_FORMAT,
+    version: EXPORT_VERSION,
+    lab: slug,
+    url: location.href,
+    exported: new Date().toISOString(),
+    state: await lab.exportState(),
+  };
+}
+
+/** Give an exported object (envelope or bare state) back to the lab. */
+export async function importJSON(obj) {
+  const lab = currentLab();
+  if (!lab?.importState) throw new Error("this lab cannot import a state");
+  if (!obj || typeof obj !== "object") throw new Error("the file holds no JSON object");
+  if (obj.format !== undefined) {
+    if (obj.format !== EXPORT_FORMAT) throw new Error(`not a Neural Playground export (format ${obj.format})`);
+    if (obj.version > EXPORT_VERSION) throw new Error(`export version ${obj.version} is newer than this page`);
+    if (obj.lab !== slug) throw new Error(`this file is from the ${obj.lab} lab: open /labs/${obj.lab} to import it`);
+    obj = obj.state;
+  }
+  await lab.importState(obj);
+}
+
+async function attempt(what, action) {
+  try {
+    await action();
+  } catch (err) {
+    say(`${what} failed: ${err.message}`, true);
+  }
+}
+
+function enable() {
+  const lab = currentLab();
+  const can = {
+    "export-png": Boolean(lab),
+    "export-json": Boolean(lab?.exportState),
+    "import-json": Boolean(lab?.importState),
+  };
+  for (const [action, ok] of Object.entries(can)) {
+    const el = bar.querySelector(`[data-action="${action}"]`);
+    el.disabled = !ok;
+    el.title = ok ? el.title : "this lab does not offer it";
+  }
+  const svg = bar.querySelector('[data-action="export-svg"]');
+  svg.hidden = !labSVGs().length;
+}
+
+if (bar) {
+  bar.addEventListener("click", (ev) => {
+    const action = ev.target.closest("[data-action]")?.dataset.action;
+    if (action === "share") openShare();
+    else if (action === "export-png") {
+      attempt("PNG export", async () => {
+        download(await composePNG(), `${slug}-${stamp()}.png`);
+        say("PNG saved.");
+      });
+    } else if (action === "export-svg") {
+      attempt("SVG export", async () => {
+        download(new Blob([composeSVG()], { type: "image/svg+xml" }), `${slug}-${stamp()}.svg`);
+        say("SVG saved.");
+      });
+    } else if (action === "export-json") {
+      attempt("JSON export", async () => {
+        const text = JSON.stringify(await exportJSON(), null, 1);
+        download(new Blob([text], { type: "application/json" }), `${slug}-${stamp()}.json`);
+        say("JSON saved.");
+      });
+    }
+  });
+  bar.querySelector('[data-action="import-json"]').addEventListener("change", (ev) => {
+    const file = ev.target.files[0];
+    ev.target.value = "";
+    if (!file) return;
+    attempt("Import", async () => {
+      let obj;
+      try {
+        obj = JSON.parse(await file.text());
+      } catch {
+        throw new Error(`${file.name} is not JSON`);
+      }
+      await importJSON(obj);
+      say(`Imported ${file.name}.`);
+    });
+  });
+  // Close an open presets menu on a click elsewhere or Escape.
+  document.addEventListener("click", (ev) => {
+    for (const menu of bar.querySelectorAll("details[open]")) if (!menu.contains(ev.target)) menu.open = false;
+  });
+  document.addEventListener("keydown", (ev) => {
+    if (ev.key === "Escape") for (const menu of bar.querySelectorAll("details[open]")) menu.open = false;
+  });
+  document.addEventListener("np:lab-ready", enable);
+  document.addEventListener("np:lab-drawn", enable);
+  if (currentLab()) enable();
+}
+
+if (dialog) {
+  dialog.addEventListener("input", updateShare);
+  dialog.addEventListener("change", updateShare);
+  dialog.addEventListener("click", (ev) => {
+    const id = ev.target.closest("[data-copy]")?.dataset.copy;
+    if (id) copy(id);
+    if (ev.target === dialog) dialog.close(); // a click on the backdrop
+  });
+  document.addEventListener("np:url-synced", () => dialog.open && updateShare());
+}
