@@ -234,6 +234,13 @@ def train(
 ) -> tuple[list[float], Network, bool]:
     """Repeat forward/backward/update; E before the first and after each update, the final net,
     and whether it diverged (NaN/inf stops the repeats)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        return _train(net, x, t, loss, lr, repeats)
+
+
+def _train(
+    net: Network, x: Array, t: Array, loss: str, lr: float, repeats: int
+) -> tuple[list[float], Network, bool]:
     history = []
     for _ in range(repeats):
         E, dW, db = gradients(net, x, t, loss)

@@ -1,0 +1,221 @@
+"""The backprop lab's API shapes and its session runner (engine.backprop trace → JSON)."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Literal
+
+import numpy as np
+from fastapi import HTTPException
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from app import encoding
+from app.settings import Settings
+from engine import backprop, graph
+
+ActivationName = Literal[backprop.ACTIVATIONS]  # type: ignore[valid-type]
+LossName = Literal[backprop.LOSSES]  # type: ignore[valid-type]
+STAGES = ["initialize", "forward", "error", "backward", "update", "repeat"]
+MAX_REPEATS = 1000
+
+_EX = backprop.WORKED_EXAMPLE
+
+
+class BackpropIn(BaseModel):
+    """One network and one training example; the defaults are the classic worked example."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    inputs: list[float] = Field(list(_EX["inputs"]), min_length=1, max_length=4, description="i1 … (1–4)")
+    targets: list[float] = Field(list(_EX["targets"]), min_length=1, max_length=4, description="t per output")
+    hidden: list[int] = Field([2], max_length=3, description="neurons per hidden layer (≤ 3 layers of ≤ 4)")
+    weights: list[float] | None = Field(
+        list(_EX["weights"]),
+        description="w1, w2, … in slide order (by destination neuron, then source); empty: random from seed",
+    )
+    biases: bool = Field(False, description="neurons have biases")
+    bias_values: list[float] | None = Field(None, description="b1, b2, … in neuron order; empty: random")
+    activation: ActivationName = Field("linear", description="hidden layers' activation")
+    output_activation: ActivationName | None = Field(
+        None, description="the output's activation (default: as hidden; sigmoid for bce)"
+    )
+    loss: LossName = Field("squared", description="squared: ½Σ(ŷ − t)²; bce: cross-entropy with sigmoid")
+    lr: float = Field(_EX["lr"], gt=0, le=100, description="learning rate η")
+    seed: int = Field(0, ge=0, le=2**32 - 1, description="random weights when none are given")
+    repeats: int = Field(20, ge=0, le=MAX_REPEATS, description="iterations for the loss curve (step 6)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> BackpropIn:
+        if any(not 1 <= h <= 4 for h in self.hidden):
+            raise ValueError("hidden: every hidden layer has 1 to 4 neurons")
+        values = self.inputs + self.targets + (self.weights or []) + (self.bias_values or [])
+        if not all(np.isfinite(values)):
+            raise ValueError("inputs, targets, weights and biases must be finite numbers")
+        need = backprop.weight_count(self.sizes)
+        if self.weights and len(self.weights) != need:
+            raise ValueError(f"weights: a {'-'.join(map(str, self.sizes))} network has {need} weights "
+                             f"(w1 … w{need}); got {len(self.weights)}")
+        nb = sum(self.sizes[1:])
+        if self.bias_values and len(self.bias_values) != nb:
+            raise ValueError(f"bias_values: a {'-'.join(map(str, self.sizes))} network has {nb} biases; "
+                             f"got {len(self.bias_values)}")
+        if self.loss == "bce":
+            if self.output_activation not in (None, "sigmoid"):
+                raise ValueError("loss 'bce' needs output_activation 'sigmoid'")
+            if any(not 0 <= t <= 1 for t in self.targets):
+                raise ValueError("loss 'bce' needs targets between 0 and 1")
+        return self
+
+    @property
+    def sizes(self) -> tuple[int, ...]:
+        return (len(self.inputs), *self.hidden, len(self.targets))
+
+    @property
+    def resolved_output_activation(self) -> str:
+        if self.loss == "bce":
+            return "sigmoid"
+        return self.output_activation or self.activation
+
+    def network(self) -> backprop.Network:
+        kw = {"biases": self.biases, "activation": self.activation,
+              "output_activation": self.resolved_output_activation}
+        rand = backprop.Network.random(self.sizes, self.seed, **kw)
+        weights = self.weights if self.weights else rand.flat_weights()
+        bias_values = self.bias_values if self.bias_values else rand.flat_biases()
+        return backprop.Network.from_flat(self.sizes, weights, bias_values, **kw)  # type: ignore[arg-type]
+
+
+def net_out(net: backprop.Network) -> dict[str, Any]:
+    """Weights and biases by slide name, with the neurons they join."""
+    nm = backprop.names(net.sizes)
+    src = [nm.inputs, *nm.neurons]
+    weights = []
+    for l, W in enumerate(net.W):
+        for j in range(W.shape[1]):
+            for i in range(W.shape[0]):
+                weights.append({"name": nm.weights[l][i, j], "from": src[l][i], "to": nm.neurons[l][j],
+                                "layer": l + 1, "value": float(W[i, j])})
+    biases = [{"name": nm.biases[l][j], "neuron": nm.neurons[l][j], "value": float(b[j])}
+              for l, b in enumerate(net.b) for j in range(len(b))] if net.biases else []
+    return {"sizes": list(net.sizes), "inputs": nm.inputs, "neurons": nm.neurons, "weights": weights,
+            "biases": biases, "activation": net.activation, "output_activation": net.output_activation}
+
+
+def graph_out(net: backprop.Network, x: np.ndarray, t: np.ndarray, loss: str) -> dict[str, Any]:
+    g = graph.build(net, x, t, loss)
+    return {"nodes": [dataclasses.asdict(n) for n in g.nodes]}
+
+
+def trace_out(cfg: BackpropIn, net: backprop.Network) -> dict[str, Any]:
+    """Steps 1–5 of one iteration with every number, the graph and the gradient check."""
+    x, t = np.array(cfg.inputs), np.array(cfg.targets)
+    tr = backprop.trace(net, x, t, cfg.loss, cfg.lr)
+    params = [dataclasses.asdict(p) for p in tr.params]
+    return {
+        "initialize": {"network": net_out(net), "inputs": [dataclasses.asdict(f) for f in tr.inputs],
+                       "targets": tr.targets, "lr": cfg.lr, "loss": cfg.loss},
+        "forward": [dataclasses.asdict(n) for n in tr.forward],
+        "error": {"loss": cfg.loss, "E": tr.E, "outputs": [dataclasses.asdict(o) for o in tr.outputs]},
+        "backward": {"hidden": [dataclasses.asdict(h) for h in tr.hidden], "params": params},
+        "update": [{"name": p["name"], "old": p["old"], "grad": p["grad"], "new": p["new"]} for p in params],
+        "repeat": {"E_before": tr.E, "E_after": tr.E_after},
+        "gradcheck": {
+            "max_rel_error": tr.max_rel_error,
+            "rows": [{"name": p["name"], "analytic": p["grad"], "numeric": p["numeric"]} for p in params],
+        },
+        "graph": graph_out(net, x, t, cfg.loss),
+    }
+
+
+def full_trace(cfg: BackpropIn) -> dict[str, Any]:
+    """The stateless answer: the first iteration in full and the loss over `repeats` iterations."""
+    net = cfg.network()
+    losses, final, diverged = backprop.train(
+        net, np.array(cfg.inputs), np.array(cfg.targets), cfg.loss, cfg.lr, cfg.repeats
+    )
+    with np.errstate(all="ignore"):
+        out = {
+            "config": {**cfg.model_dump(), "weights": net.flat_weights(),
+                       "bias_values": net.flat_biases() if net.biases else None,
+                       "output_activation": net.output_activation},
+            "steps": trace_out(cfg, net),
+            "losses": losses,
+            "diverged": diverged,
+            "final": net_out(final),
+        }
+    return encoding.finite(out)
+
+
+class BackpropRunner:
+    """A live walk-through: one unit of work = one of the six steps (2–6 repeat)."""
+
+    def __init__(self, cfg: BackpropIn, settings: Settings) -> None:
+        self.cfg = cfg
+        self.settings = settings
+        self.reset()
+
+    def reset(self) -> None:
+        self.net = self.cfg.network()
+        self.stage = 0
+        self.iteration = 0
+        self.diverged = False
+        self.losses: list[float] = [backprop.loss_of(self.net, np.array(self.cfg.inputs),
+                                                     np.array(self.cfg.targets), self.cfg.loss)]
+        self._trace: dict[str, Any] | None = None
+
+    def advance(self, n: int) -> int:
+        done = 0
+        for _ in range(n):
+            if self.diverged:
+                break
+            if self.stage == 4:  # step 5 → 6: the update is applied
+                self._apply_update()
+            self.stage = 1 if self.stage == 5 else self.stage + 1  # after step 6 comes step 2
+            done += 1
+        return done
+
+    def _apply_update(self) -> None:
+        x, t = np.array(self.cfg.inputs), np.array(self.cfg.targets)
+        with np.errstate(all="ignore"):
+            E, dW, db = backprop.gradients(self.net, x, t, self.cfg.loss)
+            self.net = backprop.update(self.net, dW, db, self.cfg.lr)
+            E = backprop.loss_of(self.net, x, t, self.cfg.loss)
+        self.iteration += 1
+        self.losses.append(E)
+        self._trace = None
+        finite = np.isfinite(E) and all(np.all(np.isfinite(W)) for W in self.net.W)
+        self.diverged = not finite
+
+    @property
+    def done(self) -> bool:
+        return self.diverged or self.iteration >= MAX_REPEATS
+
+    def frame(self) -> dict[str, Any]:
+        if self._trace is None:
+            with np.errstate(all="ignore"):
+                self._trace = encoding.finite(trace_out(self.cfg, self.net))
+        return encoding.finite({
+            "stage": STAGES[self.stage],
+            "stage_index": self.stage + 1,
+            "iteration": self.iteration,
+            "diverged": self.diverged,
+            "losses": encoding.decimate(self.losses, 400),
+            "loss_iterations": encoding.decimate(list(range(len(self.losses))), 400),
+            "network": net_out(self.net),
+            "trace": self._trace,
+        })
+
+    def describe(self) -> dict[str, Any]:
+        return encoding.finite({**self.cfg.model_dump(), "output_activation": self.net.output_activation})
+
+    def apply(self, params: dict[str, Any]) -> dict[str, Any]:
+        """Any change starts the walk-through over from step 1 with the new settings."""
+        cfg = BackpropIn(**{**self.cfg.model_dump(), **params})
+        self.cfg = cfg
+        self.reset()
+        return {"reset": True}
+
+
+def check_limits(cfg: BackpropIn, settings: Settings) -> None:
+    if cfg.repeats > settings.max_steps_per_call:
+        raise HTTPException(422, f"repeats at most {settings.max_steps_per_call} (NP_MAX_STEPS_PER_CALL)")
