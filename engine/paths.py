@@ -50,6 +50,13 @@ KINDS: dict[str, tuple[str, dict[str, Any]]] = {
     "rmsprop": ("rmsprop", {}),
     "adam": ("adam", {}),
 }
+# Allowed values (lowest, highest, whether the highest is excluded), as torch.optim checks them.
+HYPER_RANGES: dict[str, tuple[float, float, bool]] = {
+    "momentum": (0.0, 1.0, True), "dampening": (0.0, 1.0, False), "weight_decay": (0.0, 10.0, False),
+    "lr_decay": (0.0, 10.0, False), "initial_accumulator_value": (0.0, 100.0, False),
+    "eps": (0.0, 1.0, False), "alpha": (0.0, 1.0, False), "beta1": (0.0, 1.0, True),
+    "beta2": (0.0, 1.0, True), "noise": (0.0, 100.0, False), "batch_size": (1.0, 10_000.0, False),
+}
 STOP_REASONS = ("diverged", "gradient_norm", "loss_change", "early_stopping", "max_iterations")
 INTERNALS = ("grad", "velocity", "accumulator", "scale")
 
@@ -81,6 +88,16 @@ class RunSpec:
         if unknown:
             raise KeyError(f"{self.optimizer} has no hyperparameter(s) {sorted(unknown)}; "
                            f"it takes lr and {sorted(allowed)}")
+        for k, v in self.hyperparameters:
+            kind = type(hyperparameter_defaults(self.optimizer)[k])
+            if kind is bool:
+                if not isinstance(v, bool | int) or v not in (0, 1):
+                    raise ValueError(f"{self.optimizer}: {k} must be true or false, got {v!r}")
+                continue
+            lo, hi, open_hi = HYPER_RANGES[k]
+            if isinstance(v, bool) or not (lo <= v < hi if open_hi else lo <= v <= hi):
+                top = f"below {hi:g}" if open_hi else f"at most {hi:g}"
+                raise ValueError(f"{self.optimizer}: {k} must be at least {lo:g} and {top}, got {v!r}")
         schedules.check(self.schedule, dict(self.schedule_params))
 
 
@@ -138,7 +155,8 @@ class Race:
                 j += 1
             spec = self.runs[order[i]]
             engine_name, extra_defaults = KINDS[spec.optimizer]
-            hp = dict(spec.hyperparameters)
+            defaults = hyperparameter_defaults(spec.optimizer)
+            hp = {k: bool(v) if type(defaults[k]) is bool else v for k, v in spec.hyperparameters}
             extra = {k: hp.pop(k, v) for k, v in extra_defaults.items()}
             lr0 = np.array([self.runs[order[k]].lr for k in range(i, j)], dtype=np.float64)[:, None]
             opt = optimizers.make(engine_name, [self.theta[i:j]], lr=lr0.copy(), **hp)
