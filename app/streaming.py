@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import threading
 import time
@@ -79,10 +80,8 @@ class Subscriber:
 
     def offer(self, message: dict[str, Any]) -> None:
         """Thread-safe: queue a message for this page (frames replace an unsent frame)."""
-        try:
+        with contextlib.suppress(RuntimeError):  # the page's loop has closed
             self.loop.call_soon_threadsafe(self._put, message)
-        except RuntimeError:  # the page's loop has closed
-            pass
 
     def _put(self, message: dict[str, Any]) -> None:
         if message.get("type") == "frame":

@@ -29,28 +29,33 @@ def softmax(z: Array) -> Array:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def _squared(z: Array, t: Array, act: activations.Activation) -> tuple[float, Array, Array]:
-    a = act.output(z)
+def _squared(z: Array, t: Array, act: activations.Activation, a: Array | None = None
+             ) -> tuple[float, Array, Array]:
+    if a is None:
+        a = act.output(z)
     diff = a - t
     n = z.shape[0]
-    loss = 0.5 * float(np.sum(diff * diff)) / n
+    loss = 0.5 * float(np.vdot(diff, diff)) / n
     return loss, diff * act.der(z, a) / n, a
 
 
-def _bce(z: Array, t: Array, act: activations.Activation) -> tuple[float, Array, Array]:
+def _bce(z: Array, t: Array, act: activations.Activation, a: Array | None = None
+         ) -> tuple[float, Array, Array]:
     n = z.shape[0]
     loss = float(np.sum(np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z))))) / n
-    a = activations.sigmoid(z)
+    if a is None:
+        a = activations.sigmoid(z)
     return loss, (a - t) / n, a
 
 
-def _softmax_ce(z: Array, t: Array, act: activations.Activation) -> tuple[float, Array, Array]:
+def _softmax_ce(z: Array, t: Array, act: activations.Activation, a: Array | None = None
+                ) -> tuple[float, Array, Array]:
     n = z.shape[0]
     idx = t.astype(np.int64).reshape(-1)
     zmax = z.max(axis=1, keepdims=True)
     lse = zmax[:, 0] + np.log(np.sum(np.exp(z - zmax), axis=1))
     loss = float(np.sum(lse - z[np.arange(n), idx])) / n
-    p = softmax(z)
+    p = softmax(z) if a is None else a
     grad = p.copy()
     grad[np.arange(n), idx] -= 1.0
     return loss, grad / n, p
@@ -58,12 +63,15 @@ def _softmax_ce(z: Array, t: Array, act: activations.Activation) -> tuple[float,
 
 @dataclass(frozen=True)
 class Loss:
-    """`value_and_grad(z, t, output_activation)` → (mean loss, dL/dz, network output a)."""
+    """`value_and_grad(z, t, output_activation, a=None)` → (mean loss, dL/dz, output a).
+
+    `a`, when given, is the output already computed from z by the forward pass.
+    """
 
     name: str
     label: str
     output_activations: tuple[str, ...]  # which output activations this loss accepts
-    value_and_grad: Callable[[Array, Array, activations.Activation], tuple[float, Array, Array]]
+    value_and_grad: Callable[..., tuple[float, Array, Array]]
 
 
 LOSSES: dict[str, Loss] = {

@@ -12,6 +12,7 @@ numbers the UI shows.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,11 +57,12 @@ class MLP:
         self.act = activations.get(activation)
         self.output_activation = output_activation
         self._out_act = None if output_activation == "softmax" else activations.get(output_activation)
+        self._out_fn = losses.softmax if self._out_act is None else self._out_act.output
         rng = rng if rng is not None else np.random.default_rng(0)
         make = initializers.get(init)
         self.W: list[Array] = []
         self.b: list[Array] = []
-        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        for n_in, n_out in itertools.pairwise(sizes):
             W, b = make(n_in, n_out, rng)
             self.W.append(W)
             self.b.append(b)
@@ -80,13 +82,11 @@ class MLP:
         """All pre-activations and activations (hidden f; output layer returns z, a = out(z))."""
         zs, as_ = [], []
         a = X
+        f = self.act.output
         last = len(self.W) - 1
-        for l, (W, b) in enumerate(zip(self.W, self.b, strict=True)):
-            z = a @ W + b
-            if l < last:
-                a = self.act.output(z)
-            else:
-                a = losses.output_values(z, self.output_activation)
+        for l in range(last + 1):
+            z = a @ self.W[l] + self.b[l]
+            a = f(z) if l < last else self._out_fn(z)
             zs.append(z)
             as_.append(a)
         return zs, as_
@@ -103,13 +103,14 @@ class MLP:
         dWs: list[Array] = [None] * L  # type: ignore[list-item]
         dbs: list[Array] = [None] * L  # type: ignore[list-item]
         dz = dz_out
+        der = self.act.der
         for l in range(L - 1, -1, -1):
             a_prev = as_[l - 1] if l > 0 else X
             dzs[l] = dz
             dWs[l] = a_prev.T @ dz
-            dbs[l] = dz.sum(axis=0)
+            dbs[l] = np.add.reduce(dz, axis=0)
             if l > 0:
-                dz = (dz @ self.W[l].T) * self.act.der(zs[l - 1], as_[l - 1])
+                dz = (dz @ self.W[l].T) * der(zs[l - 1], as_[l - 1])
         return dzs, dWs, dbs
 
     def loss_and_grads(
@@ -117,7 +118,7 @@ class MLP:
     ) -> Trace:
         """Forward, loss, backward, plus rate·r'(W) in dW: everything one update needs."""
         zs, as_ = self.forward(X)
-        value, dz_out, _ = losses.get(loss).value_and_grad(zs[-1], t, self._out_act)
+        value, dz_out, _ = losses.LOSSES[loss].value_and_grad(zs[-1], t, self._out_act, as_[-1])
         dzs, dWs, dbs = self.backward(X, zs, as_, dz_out)
         if regularization != "none" and reg_rate:
             reg = regularizers.get(regularization)

@@ -61,10 +61,9 @@ class Optimizer:
 
     def step(self, grads: list[Array]) -> None:
         self.t += 1
+        wd = self.weight_decay
         for p, g, s in zip(self.params, grads, self.state, strict=True):
-            if self.weight_decay:
-                g = g + self.weight_decay * p
-            self._update(p, g, s)
+            self._update(p, g + wd * p if wd else g, s)
 
     def _update(self, p: Array, g: Array, s: dict[str, Array]) -> None:
         raise NotImplementedError
@@ -79,6 +78,16 @@ class SGD(Optimizer):
     name: ClassVar[str] = "sgd"
     defaults: ClassVar[dict[str, Any]] = {"lr": 0.01, "weight_decay": 0.0}
     state_names: ClassVar[tuple[str, ...]] = ("momentum_buffer",)
+
+    def step(self, grads: list[Array]) -> None:
+        if self.momentum or self.weight_decay:
+            return super().step(grads)
+        # Plain gradient descent: the hot loop of most lab runs, kept free of per-parameter calls.
+        self.t += 1
+        lr = self.lr
+        for p, g in zip(self.params, grads, strict=True):
+            p -= lr * g
+        return None
 
     def _update(self, p: Array, g: Array, s: dict[str, Array]) -> None:
         if self.momentum:

@@ -116,6 +116,7 @@ class Trainer:
         self.F_test = features.transform(self.X_test, c.features)
         self.T_train = self._targets(self.y_train)
         self.T_test = self._targets(self.y_test)
+        self._F_all = np.concatenate([self.F_train, self.F_test])
         n_out = c.num_classes if c.resolved_problem == "multiclass" else 1
         sizes = [len(c.features), *c.hidden, n_out]
         self.model = MLP(sizes, c.activation, c.output_activation, c.init, self.rng)
@@ -129,6 +130,8 @@ class Trainer:
         self.diverged = False
         self.trace: Trace | None = None
         self.history = History()
+        self._metrics: Metrics | None = None  # cached for the current step
+        self._grid_inputs: dict[int, Array] = {}
         self._record()
 
     def _targets(self, y: Array) -> Array:
@@ -184,15 +187,14 @@ class Trainer:
     def _steps(self, n: int, c: MLPConfig, model: MLP, opt: optimizers.Optimizer, bs: int,
                n_train: int) -> int:
         ran = 0
+        loss, reg, rate = c.resolved_loss, c.regularization, c.reg_rate
         for _ in range(n):
             if self.diverged:
                 break
             F = self._F_epoch[self._pos : self._pos + bs]
             T = self._T_epoch[self._pos : self._pos + bs]
-            tr = model.loss_and_grads(F, T, c.resolved_loss, c.regularization, c.reg_rate)
-            grads: list[Array] = []
-            for dW, db in zip(tr.dW, tr.db, strict=True):
-                grads += [dW, db]
+            tr = model.loss_and_grads(F, T, loss, reg, rate)
+            grads = [g for pair in zip(tr.dW, tr.db, strict=True) for g in pair]  # [dW1, db1, dW2, ...]
             opt.step(grads)
             self.trace = tr
             self.step_count += 1
@@ -216,13 +218,12 @@ class Trainer:
         return ran
 
     # ----- reading ------------------------------------------------------------------------
-    def _loss_acc(self, F: Array, T: Array) -> tuple[float, float | None]:
-        if len(F) == 0:
+    def _loss_acc(self, z: Array, T: Array) -> tuple[float, float | None]:
+        """Mean loss and accuracy (None for regression) from output pre-activations z."""
+        if len(z) == 0:
             return float("nan"), None
         c = self.config
-        zs, _ = self.model.forward(F)
-        with np.errstate(all="ignore"):
-            value, _, out = losses.get(c.resolved_loss).value_and_grad(zs[-1], T, self.model._out_act)
+        value, _, out = losses.LOSSES[c.resolved_loss].value_and_grad(z, T, self.model._out_act)
         if c.resolved_problem == "regression":
             return value, None
         if c.resolved_loss == "softmax_ce":
@@ -234,12 +235,19 @@ class Trainer:
         return value, acc
 
     def metrics(self) -> Metrics:
+        """Loss and accuracy on the whole train and test sets (cached until the next step)."""
+        m = self._metrics
+        if m is not None and m.step == self.step_count and m.diverged == self.diverged:
+            return m
+        n = len(self.F_train)
         with np.errstate(all="ignore"):
-            tl, ta = self._loss_acc(self.F_train, self.T_train)
-            vl, va = self._loss_acc(self.F_test, self.T_test)
+            z = self.model.forward(self._F_all)[0][-1]  # train and test in one pass
+            tl, ta = self._loss_acc(z[:n], self.T_train)
+            vl, va = self._loss_acc(z[n:], self.T_test)
         if not math.isfinite(tl):
             self.diverged = self.diverged or len(self.F_train) > 0
-        return Metrics(self.step_count, self.epoch, tl, vl, ta, va, self.diverged)
+        self._metrics = Metrics(self.step_count, self.epoch, tl, vl, ta, va, self.diverged)
+        return self._metrics
 
     def _record(self) -> None:
         m = self.metrics()
@@ -257,10 +265,7 @@ class Trainer:
         class and `confidence` its probability. `inputs` (n_features, res, res) holds the
         features, `neurons` one (n_l, res, res) array per hidden layer. Row 0 is x2 = +6.
         """
-        g = np.linspace(-datasets.DOMAIN, datasets.DOMAIN, res)
-        x1, x2 = np.meshgrid(g, g[::-1])
-        P = np.column_stack([x1.ravel(), x2.ravel()])
-        F = features.transform(P, self.config.features)
+        F = self._grid_features(res)
         with np.errstate(all="ignore"):
             _, as_ = self.model.forward(F)
         out = as_[-1]
@@ -277,6 +282,16 @@ class Trainer:
         else:
             result["output"] = out[:, 0].reshape(res, res)
         return result
+
+    def _grid_features(self, res: int) -> Array:
+        """Feature matrix of the res × res plane grid, computed once per resolution."""
+        F = self._grid_inputs.get(res)
+        if F is None:
+            g = np.linspace(-datasets.DOMAIN, datasets.DOMAIN, res)
+            x1, x2 = np.meshgrid(g, g[::-1])
+            P = np.column_stack([x1.ravel(), x2.ravel()])
+            F = self._grid_inputs[res] = features.transform(P, self.config.features)
+        return F
 
     def weights(self) -> list[dict[str, Array]]:
         return [{"W": W, "b": b} for W, b in zip(self.model.W, self.model.b, strict=True)]

@@ -1,0 +1,150 @@
+"""The MLP session's WebSocket: each command, a malformed message, two watchers."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+API = "/api/v1/mlp/sessions"
+
+
+def _session(client, **cfg):
+    return client.post(API, json={"hidden": [3], **cfg}).json()["id"]
+
+
+def _until(ws, kind, limit=200):
+    """Receive messages until one of type `kind`; return it (and fail past `limit`)."""
+    for _ in range(limit):
+        msg = ws.receive_json()
+        if msg["type"] == kind:
+            return msg
+    pytest.fail(f"no {kind} message in {limit} messages")
+
+
+def _open(client, sid):
+    ws = client.websocket_connect(f"{API}/{sid}/stream")
+    ws.__enter__()
+    config = _until(ws, "config")
+    frame = _until(ws, "frame")
+    return ws, config, frame
+
+
+def test_connect_sends_config_status_and_a_frame(client):
+    sid = _session(client)
+    ws, config, frame = _open(client, sid)
+    try:
+        assert config["config"]["resolved"]["sizes"] == [2, 3, 1]
+        assert len(config["config"]["data"]["train"]) == 250
+        assert frame["step"] == 0 and frame["grids"]["output"]["shape"] == [100, 100]
+        assert len(frame["grids"]["neurons"][0]) == 3
+        assert frame["metrics"]["train_loss"] > 0
+    finally:
+        ws.__exit__(None, None, None)
+
+
+def test_step_reset_set_speed_play_pause(client):
+    sid = _session(client)
+    ws, _, _ = _open(client, sid)
+    try:
+        ws.send_json({"type": "step", "n": 5})
+        assert _until(ws, "frame")["step"] == 5
+
+        ws.send_json({"type": "set", "params": {"lr": 0.1}})
+        msg = _until(ws, "config")
+        assert msg["reset"] is False and msg["config"]["lr"] == 0.1
+        assert _until(ws, "frame")["step"] == 5
+
+        ws.send_json({"type": "speed", "steps_per_frame": 25})
+        assert _until(ws, "status")["speed"] == 25
+
+        ws.send_json({"type": "play"})
+        assert _until(ws, "status")["playing"] is True
+        steps = [_until(ws, "frame")["step"] for _ in range(3)]
+        assert steps == sorted(steps) and steps[-1] > 5
+        ws.send_json({"type": "pause"})
+        status = _until(ws, "status")
+        assert status["playing"] is False
+
+        ws.send_json({"type": "reset"})
+        assert _until(ws, "frame")["step"] == 0
+
+        ws.send_json({"type": "set", "params": {"hidden": [2, 2]}})
+        msg = _until(ws, "config")
+        assert msg["reset"] is True and msg["config"]["resolved"]["sizes"] == [2, 2, 2, 1]
+    finally:
+        ws.__exit__(None, None, None)
+
+
+@pytest.mark.parametrize(
+    ("message", "says"),
+    [
+        ("not json", "Invalid JSON"),
+        (json.dumps({"type": "fly"}), "type"),
+        (json.dumps({"type": "step", "n": 0}), "n"),
+        (json.dumps({"type": "speed"}), "steps_per_frame"),
+        (json.dumps({"type": "set", "params": {"lr": -1}}), "lr"),
+        (json.dumps({"type": "set", "params": {"dataset": "moon"}}), "circle"),
+        (json.dumps({"type": "step", "n": 10**9}), "at most"),
+        (json.dumps([1, 2]), "bad command"),
+    ],
+)
+def test_malformed_messages_get_an_error_and_the_socket_stays_open(client, message, says):
+    sid = _session(client)
+    ws, _, _ = _open(client, sid)
+    try:
+        ws.send_text(message)
+        err = _until(ws, "error")
+        assert says in err["message"]
+        ws.send_json({"type": "step", "n": 2})
+        assert _until(ws, "frame")["step"] == 2
+    finally:
+        ws.__exit__(None, None, None)
+
+
+def test_binary_message_gets_an_error(client):
+    sid = _session(client)
+    ws, _, _ = _open(client, sid)
+    try:
+        ws.send_bytes(b"\x00\x01")
+        assert "JSON text" in _until(ws, "error")["message"]
+    finally:
+        ws.__exit__(None, None, None)
+
+
+def test_two_pages_watching_one_session_both_get_frames(client):
+    sid = _session(client)
+    a, _, _ = _open(client, sid)
+    b, _, _ = _open(client, sid)
+    try:
+        a.send_json({"type": "step", "n": 3})
+        assert _until(a, "frame")["step"] == 3
+        assert _until(b, "frame")["step"] == 3
+        b.send_json({"type": "set", "params": {"seed": 7}})
+        assert _until(a, "config")["config"]["seed"] == 7
+    finally:
+        a.__exit__(None, None, None)
+        b.__exit__(None, None, None)
+
+
+def test_unknown_session_stream_says_so(client):
+    with client.websocket_connect(f"{API}/nope/stream") as ws:
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and "no such session" in msg["message"]
+
+
+def test_diverging_run_stops_playing_and_reports(client):
+    sid = _session(client, dataset="plane", hidden=[8, 8], activation="relu", lr=10, init="he")
+    ws, _, _ = _open(client, sid)
+    try:
+        ws.send_json({"type": "speed", "steps_per_frame": 200})
+        ws.send_json({"type": "play"})
+        for _ in range(200):
+            msg = ws.receive_json()
+            if msg["type"] == "status" and msg["done"]:
+                break
+        assert msg["playing"] is False
+        r = client.get(f"{API}/{sid}")
+        assert r.json()["diverged"] is True
+    finally:
+        ws.__exit__(None, None, None)
