@@ -30,8 +30,9 @@ class Settings(BaseSettings):
     max_perceptron_epochs: int = 10_000
     max_optimizer_iterations: int = 20_000
     max_optimizer_runs: int = 64  # optimizers × start points in one request
-    # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list.
-    frame_ancestors: str = "*"
+    # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
+    # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
+    frame_ancestors: str = "* file:"
 
     @field_validator("frame_ancestors")
     @classmethod

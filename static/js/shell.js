@@ -13,7 +13,7 @@
 //   - starts autoplay: with ?autoplay=1 (<body data-autoplay="1">) it calls toggle() once.
 //     A lab that never calls labReady() is autoplayed 3 s after registerLab().
 // Keys (not while typing in a field or a dialog is open): space play/pause, → step, r reset,
-// f fullscreen, + / − speed.
+// f fullscreen, + / − speed. Space on a focused lab button still means play/pause.
 // A page that embeds a lab may drive it with postMessage({np: "toggle"|"step"|"reset"|
 // "faster"|"slower"}, "*") on the iframe's window; nothing is ever sent back.
 // Plot style: plotStyle() gives line widths, point radius and label font size in CSS pixels,
@@ -102,19 +102,21 @@ const KEYS = {
   f: "fullscreen", F: "fullscreen",
 };
 
-// Fields that use a key themselves keep it: text fields every key, a slider the arrows,
-// a checkbox or a button the space bar.
+// Fields that use a key themselves keep it: text fields and selects every key, a slider the
+// arrows, a checkbox the space bar. A lab's buttons do not: after clicking "Step" with the
+// mouse, space still plays/pauses (Enter activates the focused button). The toolbar's
+// buttons and menus keep their keys.
 function fieldUses(target, key) {
   if (!target || !(target instanceof Element)) return false;
   if (target.isContentEditable || ["SELECT", "TEXTAREA"].includes(target.tagName)) return true;
-  if (target.closest("dialog[open]")) return true;
+  if (target.closest("dialog[open], .lab-toolbar")) return key === " " || key.startsWith("Arrow");
   if (target.tagName === "INPUT") {
     const type = target.type;
     if (type === "range") return key.startsWith("Arrow");
-    if (["checkbox", "radio", "button", "submit", "reset", "file", "color"].includes(type)) return key === " ";
-    return true;
+    if (["checkbox", "radio", "file", "color"].includes(type)) return key === " ";
+    return !["button", "submit", "reset"].includes(type);
   }
-  if (["BUTTON", "SUMMARY", "A"].includes(target.tagName)) return key === " " || key === "Enter";
+  if (["SUMMARY", "A"].includes(target.tagName)) return key === " ";
   return false;
 }
 

@@ -41,16 +41,22 @@ function labQuery() {
   return q;
 }
 
+/** "Learning rate (lr)": the control's own label (data-label, aria-label or its text). */
 function controlLabel(el) {
-  const text = el.querySelector("label, legend, span, summary, button")?.textContent ?? "";
-  const label = text.replace(/\s+/g, " ").trim();
-  return label && label.toLowerCase() !== el.dataset.control ? `${el.dataset.control} — ${label}` : el.dataset.control;
+  const name = el.dataset.control;
+  const text = el.dataset.label || el.getAttribute("aria-label") ||
+    el.querySelector("label, legend, summary, span, h2, h3")?.textContent || el.textContent || "";
+  const label = text.replace(/\s+/g, " ").trim().slice(0, 40);
+  return label && label.toLowerCase() !== name.toLowerCase() ? `${label} (${name})` : name;
 }
 
 function fillHideList() {
   const box = $("share-hide");
   const hidden = new Set((document.body.dataset.hide || "").split(",").filter(Boolean));
-  const names = [...new Set([...document.querySelectorAll("[data-control]")].map((el) => el.dataset.control))];
+  // The lab's own controls first, then the toolbar's items.
+  const all = [...document.querySelectorAll("[data-control]")];
+  const ordered = [...all.filter((el) => !el.closest(".lab-toolbar")), ...all.filter((el) => el.closest(".lab-toolbar"))];
+  const names = [...new Set(ordered.map((el) => el.dataset.control))];
   box.replaceChildren(
     ...names.map((name) => {
       const el = document.querySelector(`[data-control="${CSS.escape(name)}"]`);
