@@ -41,6 +41,11 @@ class Trace:
     dW: list[Array]
     db: list[Array]
 
+    def grad_norms(self) -> list[tuple[float, float]]:
+        """(‖dL/dW‖, ‖dL/db‖) per layer: how strongly each layer is being pushed."""
+        return [(float(np.linalg.norm(dW)), float(np.linalg.norm(db)))
+                for dW, db in zip(self.dW, self.db, strict=True)]
+
 
 class MLP:
     def __init__(
