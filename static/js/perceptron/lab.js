@@ -1,0 +1,258 @@
+// The perceptron lab's page: controls ↔ URL, a live session over the stream, the step's arithmetic.
+
+import { openStream } from "../stream.js";
+import { registerLab, syncURL } from "../shell.js";
+import { drawChart } from "../chart.js";
+import { drawPlane, mapping } from "./plane.js";
+
+const $ = (sel) => document.querySelector(sel);
+const DEFAULTS = {
+  dataset: "gate_and", n_points: 60, noise: 0, seed: 0, features: ["x1", "x2"], rule: "perceptron",
+  lr: 1, max_epochs: 100, init: "zeros", shuffle: false, points: [],
+};
+const NUMBERS = ["n_points", "noise", "seed", "lr", "max_epochs"];
+const SPEEDS = [1, 2, 5, 10, 20, 50, 100, 200, 500];
+const DECISION = {
+  too_low: "too low: a positive example must score > 0 → increase the weights",
+  too_high: "too high: a negative example must score < 0 → decrease the weights",
+  correct: "correct: no change",
+};
+
+/** A number as shown: up to 4 decimals, a real minus sign, coloured by sign. */
+export function num(v, digits = 4) {
+  if (v === null || v === undefined || !isFinite(v)) return '<span class="num">—</span>';
+  const r = +(+v).toFixed(digits);
+  const cls = r > 0 ? "pos" : r < 0 ? "neg" : "zero";
+  return `<span class="num ${cls}">${String(r === 0 ? 0 : r).replace("-", "−")}</span>`;
+}
+const paren = (v) => (v < 0 ? `(${num(v)})` : num(v));
+
+function coerce(raw) {
+  const p = { ...DEFAULTS };
+  for (const [k, v] of Object.entries(raw)) {
+    if (!(k in DEFAULTS)) continue;
+    if (NUMBERS.includes(k)) p[k] = Number(v);
+    else if (k === "shuffle") p[k] = v === true || v === "true" || v === "1";
+    else if (k === "features") p[k] = Array.isArray(v) ? v : String(v).split(",").filter(Boolean);
+    else if (k === "points") {
+      const flat = Array.isArray(v) ? v.flat() : String(v).split(",").filter((s) => s !== "").map(Number);
+      p.points = [];
+      for (let i = 0; i + 2 < flat.length; i += 3) p.points.push([+flat[i], +flat[i + 1], +flat[i + 2]]);
+    } else p[k] = v;
+  }
+  return p;
+}
+
+let params = coerce(JSON.parse($("#lab-params").textContent || "{}"));
+let data = null; // {points, features, feature_labels, extent}
+let frame = null;
+let stream = null;
+let sid = null;
+let playing = false;
+let speed = 1;
+
+function apiConfig() {
+  const { points, dataset, ...rest } = params;
+  const body = { ...rest, points: dataset === "points" ? points : null };
+  if (dataset !== "points") body.dataset = dataset;
+  return body;
+}
+
+function urlParams() {
+  const out = { ...params };
+  out.points = params.dataset === "points" ? params.points.flat().map((v) => +v.toFixed(3)) : null;
+  return out;
+}
+
+function fillControls() {
+  for (const el of document.querySelectorAll("#pc-controls [name]")) {
+    if (el.name === "features") el.checked = params.features.includes(el.value);
+    else if (el.type === "checkbox") el.checked = !!params[el.name];
+    else el.value = params[el.name];
+  }
+  const gate = params.dataset.startsWith("gate_");
+  for (const name of ["n_points", "noise"]) $(`#pc-controls [name=${name}]`).disabled = gate || params.dataset === "points";
+}
+
+function readControls() {
+  const next = { ...params, features: [] };
+  for (const el of document.querySelectorAll("#pc-controls [name]")) {
+    if (el.name === "features") { if (el.checked) next.features.push(el.value); }
+    else if (el.type === "checkbox") next[el.name] = el.checked;
+    else next[el.name] = NUMBERS.includes(el.name) ? Number(el.value) : el.value;
+  }
+  return next;
+}
+
+function showError(msg) {
+  const el = $("#pc-error");
+  el.hidden = !msg;
+  el.textContent = msg || "";
+}
+
+function apply(next) {
+  if (next.dataset === "points" && params.dataset !== "points" && !next.points.length && data) {
+    next.points = data.points.map((p) => p.slice()); // start from the points on screen
+  }
+  params = next;
+  fillControls();
+  syncURL(urlParams());
+  if (!params.features.length) return showError("choose at least one feature");
+  if (params.dataset === "points" && !params.points.length) {
+    data = { ...(data || {}), points: [], extent: data?.extent || [-6, 6] };
+    frame = null;
+    render();
+    return showError("click the plane to add points (shift-click for −1)");
+  }
+  showError("");
+  playing = false;
+  if (stream) {
+    stream.send({ type: "pause" });
+    stream.send({ type: "set", params: apiConfig() });
+  }
+  else start();
+}
+
+async function start() {
+  const res = await fetch("/api/v1/perceptron/sessions", {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(apiConfig()),
+  });
+  const body = await res.json();
+  if (!res.ok) {
+    showError(typeof body.detail === "string" ? body.detail : body.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; "));
+    return;
+  }
+  sid = body.id;
+  data = body.config.data;
+  stream = openStream(`/api/v1/perceptron/sessions/${sid}/stream`, {
+    config: (m) => { data = m.config.data; },
+    frame: (m) => { frame = m; render(); },
+    status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
+    error: (m) => showError(m.message),
+  });
+  if (document.body.dataset.autoplay === "1") stream.send({ type: "play" });
+}
+
+function lineOf(w, b) {
+  const f = data?.features || [];
+  if (f.length !== 2 || !f.includes("x1") || !f.includes("x2")) return null;
+  return { w1: w[f.indexOf("x1")], w2: w[f.indexOf("x2")], b };
+}
+
+function vec(v) { return `(${v.map((x) => num(x)).join(", ")})`; }
+
+function explain(u) {
+  if (!u) {
+    return `<span class="line">Press <b>Step</b> to present the first example.</span>` +
+      `<span class="line">Start: w = ${vec(frame.w)}, b = ${num(frame.b)}</span>`;
+  }
+  const labels = data.feature_labels;
+  const n = data.points.length;
+  const dot = u.phi.map((x, i) => `${paren(u.w_before[i])}·${paren(x)}`).join(" + ");
+  const lines = [
+    `Epoch ${u.epoch}, example ${((u.step - 1) % n) + 1} of ${n} (#${u.index + 1}): x = ${vec(u.x)}, y = ${u.y > 0 ? "+1" : "−1"}`,
+    labels.length !== 2 || labels[0] !== "X₁" || labels[1] !== "X₂"
+      ? `features φ(x) = (${labels.join(", ")}) = ${vec(u.phi)}` : null,
+    `score s = w·x + b = ${dot} + ${paren(u.b_before)} = <b>${num(u.score)}</b>`,
+    `prediction sign(s) = ${u.prediction > 0 ? "+1" : u.prediction < 0 ? "−1" : "0 (on the line)"}`,
+    `<span class="decision ${u.decision}" id="pc-decision">${DECISION[u.decision]}</span>`,
+  ];
+  const rule = params.rule === "adaline";
+  if (rule || u.mistake) {
+    const factor = rule ? `η·(y − s) = ${num(params.lr)}·(${u.y > 0 ? "1" : "−1"} − ${paren(u.score)})` : `η·y = ${num(params.lr)}·${u.y > 0 ? "(+1)" : "(−1)"}`;
+    const scale = u.db;
+    lines.push(`update: ${factor} = ${num(scale)}`);
+    lines.push(`w ← w + ${num(scale)}·x = ${vec(u.w_before)} + ${vec(u.dw)} = <b>${vec(u.w_after)}</b>`);
+    lines.push(`b ← b + ${num(scale)} = ${num(u.b_before)} + ${paren(u.db)} = <b>${num(u.b_after)}</b>`);
+  } else {
+    lines.push(`no update: w = ${vec(u.w_after)}, b = ${num(u.b_after)}`);
+  }
+  return lines.filter(Boolean).map((l) => `<span class="line">${l}</span>`).join("");
+}
+
+function render() {
+  if (!data) return;
+  const u = frame?.update;
+  drawPlane($("#pc-canvas"), {
+    extent: data.extent, points: data.points, grid: frame?.grid,
+    line: frame ? lineOf(frame.w, frame.b) : null,
+    before: u && (u.mistake || params.rule === "adaline") ? lineOf(u.w_before, u.b_before) : null,
+    current: u ? u.index : null,
+  });
+  if (!frame) { $("#pc-explain").innerHTML = ""; return; }
+  $("#pc-explain").innerHTML = explain(u);
+  const rows = data.feature_labels.map((l, i) => `<tr><th>w (${l})</th><td id="pc-w${i}">${num(frame.w[i], 6)}</td></tr>`);
+  rows.push(`<tr><th>b</th><td id="pc-b">${num(frame.b, 6)}</td></tr>`);
+  $("#pc-weights").innerHTML = rows.join("");
+  $("#pc-epoch-no").textContent = frame.epoch;
+  $("#pc-steps").textContent = frame.step;
+  $("#pc-total").textContent = frame.total_mistakes;
+  const v = $("#pc-verdict");
+  v.hidden = !frame.message;
+  v.textContent = frame.message || "";
+  v.className = `banner ${frame.status === "converged" ? "ok" : "danger"}`;
+  $("#pc-fix").classList.toggle("highlight", frame.verdict === "not_separable");
+  const m = frame.mistakes_per_epoch;
+  drawChart($("#pc-mistakes"), {
+    x: m.map((_, i) => i + 1),
+    series: [{ values: m, color: "#b3261e", label: "mistakes" }],
+    xLabel: "epoch", yLabel: "mistakes",
+  });
+  renderButtons();
+}
+
+function renderButtons() {
+  $("#pc-play").textContent = playing ? "❚❚ Pause" : "▶ Play";
+  $("#pc-speed").textContent = speed;
+  const done = frame && frame.status !== "running";
+  for (const id of ["#pc-step", "#pc-epoch", "#pc-play"]) $(id).disabled = !!done;
+}
+
+const controller = {
+  toggle() { stream?.send({ type: playing ? "pause" : "play" }); },
+  step() { stream?.send({ type: "step", n: 1 }); },
+  epoch() {
+    const n = data.points.length - (frame?.position || 0);
+    stream?.send({ type: "step", n: Math.max(1, n) });
+  },
+  reset() { stream?.send({ type: "reset" }); },
+  faster() { setSpeed(1); },
+  slower() { setSpeed(-1); },
+  state: () => urlParams(),
+  exportState: () => ({ lab: "perceptron", params: urlParams(), frame }),
+  importState(obj) { apply(coerce(obj.params || obj)); },
+  canvases: () => [$("#pc-canvas"), $("#pc-mistakes")],
+};
+
+function setSpeed(dir) {
+  const i = Math.max(0, Math.min(SPEEDS.length - 1, SPEEDS.indexOf(speed) + dir));
+  speed = SPEEDS[i] ?? 1;
+  stream?.send({ type: "speed", steps_per_frame: speed });
+  renderButtons();
+}
+
+$("#pc-controls").addEventListener("change", () => apply(readControls()));
+$("#pc-step").addEventListener("click", controller.step);
+$("#pc-epoch").addEventListener("click", controller.epoch);
+$("#pc-play").addEventListener("click", controller.toggle);
+$("#pc-reset").addEventListener("click", controller.reset);
+$("#pc-add-x1x2").addEventListener("click", () => {
+  apply({ ...params, features: [...new Set([...params.features, "x1x2"])] });
+  setTimeout(() => stream?.send({ type: "play" }), 0);
+});
+$("#pc-xor").addEventListener("click", () => apply({ ...params, dataset: "gate_xor", features: ["x1", "x2"] }));
+$("#pc-clear").addEventListener("click", () => apply({ ...params, dataset: "points", points: [] }));
+$("#pc-canvas").addEventListener("click", (ev) => {
+  if (!data) return;
+  const rect = ev.currentTarget.getBoundingClientRect();
+  const [x1, x2] = mapping(ev.currentTarget, data.extent).fromPixel(ev.clientX - rect.left, ev.clientY - rect.top);
+  const base = params.dataset === "points" ? params.points : data.points.map((p) => p.slice());
+  apply({ ...params, dataset: "points", points: [...base, [+x1.toFixed(3), +x2.toFixed(3), ev.shiftKey ? -1 : 1]] });
+});
+window.addEventListener("resize", render);
+
+fillControls();
+syncURL(urlParams());
+registerLab(controller);
+if (params.dataset === "points" && !params.points.length) apply(params);
+else start();
