@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, Literal
 
 import numpy as np
@@ -194,8 +195,7 @@ def grids_out(trainer: Trainer, res: int, neuron_res: int) -> dict[str, Any]:
 
 def _symmetric(values: np.ndarray) -> dict[str, Any]:
     # Colour keeps its meaning (sign) while values beyond ±1 (ReLU, features) keep their shape.
-    lo, hi = encoding.finite_range(values, symmetric=True)
-    m = max(1.0, hi)
+    m = max(1.0, encoding.finite_range(values, symmetric=True)[1])
     return encoding.grid(values, -m, m)
 
 
@@ -204,10 +204,9 @@ def trace_out(trainer: Trainer) -> list[dict[str, Any]] | None:
     if tr is None:
         return None
     layers = []
-    for z, a, dz, dW, db in zip(tr.z, tr.a, tr.dz, tr.dW, tr.db, strict=True):
+    for z, a, dz, dW, db, (nW, nb) in zip(tr.z, tr.a, tr.dz, tr.dW, tr.db, tr.grad_norms(), strict=True):
         layers.append({
-            "z": z, "a": a, "dL_dz": dz, "dL_dW": dW, "dL_db": db,
-            "grad_norm_W": float(np.linalg.norm(dW)), "grad_norm_b": float(np.linalg.norm(db)),
+            "z": z, "a": a, "dL_dz": dz, "dL_dW": dW, "dL_db": db, "grad_norm_W": nW, "grad_norm_b": nb,
         })
     return encoding.finite({"inputs": tr.inputs, "loss": tr.loss, "layers": layers})
 
@@ -233,7 +232,7 @@ def history_out(trainer: Trainer, most: int = 200) -> dict[str, Any]:
     }, 6)
 
 
-def snapshot(trainer: Trainer, include: list[str], res: int = 50, neuron_res: int = 20) -> dict[str, Any]:
+def snapshot(trainer: Trainer, include: Sequence[str], res: int = 50, neuron_res: int = 20) -> dict[str, Any]:
     out: dict[str, Any] = {"step": trainer.step_count, "epoch": trainer.epoch, "diverged": trainer.diverged}
     if "metrics" in include:
         out["metrics"] = metrics_out(trainer)
@@ -262,13 +261,13 @@ class FrameOptions(BaseModel):
 class MLPRunner:
     """A playground session: the trainer, the config it came from, and frame options."""
 
-    FRAME = ["metrics", "weights", "grids", "history"]
+    FRAME = ("metrics", "weights", "grids", "history")
 
     def __init__(self, cfg: MLPConfigIn, settings: Settings) -> None:
         self.cfg = cfg
         self.settings = settings
         self.trainer = Trainer(cfg.to_engine())
-        self.view = FrameOptions()
+        self.view = FrameOptions(res=min(100, settings.max_grid), neuron_res=min(20, settings.max_grid))
 
     def advance(self, n: int) -> int:
         return self.trainer.step(n)
@@ -287,11 +286,17 @@ class MLPRunner:
         return {**config_out(self.cfg, self.trainer), "data": data_out(self.trainer)}
 
     def apply(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Config fields and frame options (res, neuron_res); a reset only when needed."""
+        """Config fields and frame options (res, neuron_res); a reset only when needed.
+
+        `weights` ([{"W", "b"}, ...] as frames carry them) replaces the network's parameters
+        after any config change, e.g. to import a saved run.
+        """
+        weights = params.get("weights")
+        params = {k: v for k, v in params.items() if k != "weights"}
         view_keys = {k: params[k] for k in ("res", "neuron_res") if k in params}
         cfg_keys = {k: v for k, v in params.items() if k not in view_keys}
         view = FrameOptions(**{**self.view.model_dump(), **view_keys})
-        if max(view.res, view.neuron_res) > self.settings.max_grid:
+        if view_keys and max(view.res, view.neuron_res) > self.settings.max_grid:
             raise ValueError(f"grid resolution at most {self.settings.max_grid} (NP_MAX_GRID)")
         cfg = MLPConfigIn(**{**self.cfg.model_dump(), **cfg_keys})
         try:
@@ -301,7 +306,39 @@ class MLPRunner:
         self.view = view
         self.cfg = cfg
         reset = self.trainer.update(**_changed(self.trainer.config, cfg.to_engine()))
+        if weights is not None:
+            self.set_weights(weights)
         return {"reset": reset}
+
+    def set_weights(self, weights: Any) -> None:
+        """Overwrite every layer's W and b in place (the optimizer holds these arrays).
+
+        Shapes must match the current network; nothing changes when one does not.
+        """
+        model = self.trainer.model
+        if not isinstance(weights, list) or len(weights) != len(model.W):
+            raise ValueError(f"weights: give a list of {len(model.W)} layers of {{'W', 'b'}}")
+        new = []
+        for i, (layer, W, b) in enumerate(zip(weights, model.W, model.b, strict=True)):
+            if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
+                raise ValueError(f"weights.{i}: give {{'W': [[...]], 'b': [...]}}")
+            try:
+                W_new = np.asarray(layer["W"], dtype=np.float64)
+                b_new = np.asarray(layer["b"], dtype=np.float64)
+            except (TypeError, ValueError):
+                raise ValueError(f"weights.{i}: W and b must be numbers") from None
+            if W_new.shape != W.shape or b_new.shape != b.shape:
+                raise ValueError(
+                    f"weights.{i}: W must have shape {list(W.shape)} and b {list(b.shape)}, "
+                    f"got {list(W_new.shape)} and {list(b_new.shape)}"
+                )
+            if not (np.all(np.isfinite(W_new)) and np.all(np.isfinite(b_new))):
+                raise ValueError(f"weights.{i}: values must be finite")
+            new.append((W_new, b_new))
+        for (W_new, b_new), W, b in zip(new, model.W, model.b, strict=True):
+            W[...] = W_new
+            b[...] = b_new
+        self.trainer.trace = None
 
 
 def _changed(old: MLPConfig, new: MLPConfig) -> dict[str, Any]:

@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, WebSocket
 from fastapi.responses import HTMLResponse, Response
 
-from app import streaming
+from app import presets, streaming
 from app.deps import SettingsDep, StoreDep, WsStoreDep
-from app.mlp_session import Include, MLPConfigIn, MLPRunner, StepIn, config_out, snapshot
+from app.mlp_session import (
+    Include,
+    MLPConfigIn,
+    MLPRunner,
+    OptimizerName,
+    StepIn,
+    config_out,
+    snapshot,
+)
 from app.sessions import Session
+from app.settings import Settings
 from app.templating import render
+from engine import activations, datasets, features, losses, optimizers, regularizers
 
 LAB = "mlp"
 api = APIRouter(prefix=f"/api/v1/{LAB}", tags=[LAB])
@@ -31,8 +42,8 @@ def _state(session: Session, include: list[str], res: int = 50, neuron_res: int 
         }
 
 
-def _check_res(settings: SettingsDep, *res: int) -> None:
-    if max(res) > settings.max_grid:
+def _check_res(settings: SettingsDep, include: list[str], *res: int) -> None:
+    if "grids" in include and max(res) > settings.max_grid:
         raise HTTPException(422, f"grid resolution at most {settings.max_grid} (NP_MAX_GRID)")
 
 
@@ -49,18 +60,18 @@ def read_session(
     sid: str,
     store: StoreDep,
     settings: SettingsDep,
-    include: list[Include] = Query(["metrics", "weights"]),  # noqa: B008
+    include: list[Include] = Query(["metrics", "weights"]),
     res: int = Query(50, ge=2),
     neuron_res: int = Query(20, ge=2),
 ) -> dict[str, Any]:
-    _check_res(settings, res, neuron_res)
+    _check_res(settings, include, res, neuron_res)
     return _state(store.get(LAB, sid), include, res, neuron_res)
 
 
 @api.post("/sessions/{sid}/step")
 def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     """Run `steps` mini-batch updates or `epochs` passes (default one step)."""
-    _check_res(settings, body.res, body.neuron_res)
+    _check_res(settings, body.include, body.res, body.neuron_res)
     session = store.get(LAB, sid)
     trainer = _runner(session).trainer
     with session.lock:
@@ -113,10 +124,73 @@ async def stream(websocket: WebSocket, sid: str, store: WsStoreDep, settings: Se
 
 pages = APIRouter(include_in_schema=False)
 
+# Labels for optimizer hyperparameters (torch.optim names) shown beside their fields.
+HYPER_LABELS = {
+    "momentum": "momentum μ", "dampening": "dampening τ", "weight_decay": "weight decay λ",
+    "lr_decay": "lr decay η", "initial_accumulator_value": "initial accumulator",
+    "eps": "ε", "alpha": "smoothing α", "centered": "centered", "beta1": "β₁", "beta2": "β₂",
+    "amsgrad": "AMSGrad",
+}
+
+
+def page_choices(settings: Settings) -> dict[str, Any]:
+    """What the page's controls offer, straight from the engine's registries."""
+    return {
+        "datasets": [{"name": d.name, "label": d.label, "problem": d.problem}
+                     for d in datasets.DATASETS.values()],
+        "features": [{"name": k, "label": v[0]} for k, v in features.FEATURES.items()],
+        "activations": [{"name": a.name, "label": a.label} for a in activations.ACTIVATIONS.values()],
+        "regularizers": [{"name": r.name, "label": r.label} for r in regularizers.REGULARIZERS.values()],
+        "losses": [{"name": loss.name, "label": loss.label} for loss in losses.LOSSES.values()],
+        "optimizers": {k: {k2: v2 for k2, v2 in cls.defaults.items() if k2 != "lr"}
+                       for k, cls in optimizers.OPTIMIZERS.items()},
+        "limits": {"max_layers": settings.max_layers, "max_neurons": settings.max_neurons,
+                   "max_points": settings.max_points},
+    }
+
+
+def optimizer_fields(name: str, values: Any) -> list[dict[str, Any]]:
+    """The hyperparameter fields of optimizer `name` (lr apart), current values over defaults."""
+    given = values if isinstance(values, dict) else {}
+    fields = []
+    for key, default in optimizers.OPTIMIZERS[name].defaults.items():
+        if key == "lr":
+            continue
+        value = given.get(key, default)
+        kind = "bool" if isinstance(default, bool) else "float"
+        fields.append({"name": key, "label": HYPER_LABELS.get(key, key), "kind": kind,
+                       "default": default, "value": value})
+    return fields
+
+
+def _json_param(raw: Any) -> Any:
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except ValueError:
+            return None
+    return raw
+
 
 @pages.get("/labs/mlp", response_class=HTMLResponse)
-def page(request: Request) -> HTMLResponse:
-    return render(request, "labs/mlp.html", lab=LAB)
+def page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    params = presets.initial_params(request, LAB)
+    optimizer = params.get("optimizer", "sgd")
+    if optimizer not in optimizers.OPTIMIZERS:
+        optimizer = "sgd"  # the page shows the server's 422 for the link's value
+    return render(
+        request, "labs/mlp.html", lab=LAB, params=params, choices=page_choices(settings),
+        optimizer=optimizer,
+        opt_fields=optimizer_fields(optimizer, _json_param(params.get("optimizer_params"))),
+        presets=presets.for_lab(LAB),
+    )
+
+
+@pages.get("/labs/mlp/partials/optimizer", response_class=HTMLResponse)
+def optimizer_partial(request: Request, optimizer: OptimizerName = "sgd") -> HTMLResponse:  # type: ignore[valid-type]
+    """The hyperparameter fields of one optimizer (an HTMX swap when the optimizer changes)."""
+    return render(request, "partials/mlp_optimizer.html", lab=LAB, optimizer=optimizer,
+                  opt_fields=optimizer_fields(optimizer, None))
 
 
 router = APIRouter()

@@ -1,0 +1,353 @@
+// The MLP playground page: creates a session from the URL's parameters, opens its stream,
+// sends control changes, and hands each frame to the canvases (network, output, loss chart).
+
+import { registerLab, syncURL } from "../shell.js";
+import { openStream } from "../stream.js";
+import { drawChart } from "../chart.js";
+import { CLASS_COLORS, css } from "../colors.js";
+import {
+  PAGE_DEFAULTS, SPEEDS, apiBody, coerce, describeDetail, fromConfig, stepsPerFrame, urlParams,
+} from "./params.js";
+import { bindControls, readHyper, showControls, showHyper } from "./controls.js";
+import { NetworkDiagram } from "./network.js";
+import { OutputPlot, labelColor } from "./output.js";
+
+const API = "/api/v1/mlp";
+const MAX_NEURONS_UI = 8; // the TF Playground's cap; links may ask for up to the server's
+
+const $ = (sel) => document.querySelector(sel);
+const form = $("#mlp");
+const choices = JSON.parse($("#mlp-choices").textContent);
+const featureChoices = choices.features;
+
+const state = {
+  params: coerce(JSON.parse($("#lab-params").textContent)),
+  config: null, // the server's config message (resolved values and the data)
+  frame: null,
+  session: null,
+  stream: null,
+  playing: false,
+  draft: null, // points being drawn after "Clear", before there are enough to train on
+  addLabel: 1,
+  drawQueued: false,
+};
+
+// ----- messages ------------------------------------------------------------------------
+function showMessage(text, kind = "danger") {
+  const box = $("#mlp-message");
+  box.className = `banner message ${kind}`;
+  $("#mlp-message-text").textContent = text;
+  box.hidden = false;
+}
+$("#mlp-message-close").addEventListener("click", () => { $("#mlp-message").hidden = true; });
+
+// ----- session and stream --------------------------------------------------------------
+async function post(body) {
+  return fetch(`${API}/sessions`, {
+    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+  });
+}
+
+function closeSession() {
+  state.stream?.close();
+  state.stream = null;
+  if (state.session) {
+    fetch(`${API}/sessions/${state.session}`, { method: "DELETE", keepalive: true }).catch(() => {});
+  }
+  state.session = null;
+}
+
+function pageKeys(p) {
+  return Object.fromEntries(Object.keys(PAGE_DEFAULTS).map((k) => [k, p[k]]));
+}
+
+/** Create a session for `params` (the defaults, with a message, when they are rejected). */
+async function start(params, { weights = null, play = false } = {}) {
+  closeSession();
+  state.params = params;
+  let res = await post(apiBody(params));
+  if (res.status === 422) {
+    const detail = describeDetail((await res.json()).detail);
+    showMessage(`These settings were rejected: ${detail}. Showing the default settings instead.`);
+    state.params = { ...coerce({}), ...pageKeys(params) };
+    res = await post(apiBody(state.params));
+  }
+  if (!res.ok) {
+    const detail = await res.json().catch(() => ({ detail: res.statusText }));
+    showMessage(`Could not start a run: ${describeDetail(detail.detail)}`);
+    return;
+  }
+  const body = await res.json();
+  state.session = body.id;
+  if (weights) {
+    const patch = await fetch(`${API}/sessions/${body.id}`, {
+      method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ weights }),
+    });
+    if (!patch.ok) showMessage(`The weights were not imported: ${describeDetail((await patch.json()).detail)}`);
+  }
+  state.stream = openStream(`${API}/sessions/${body.id}/stream`, {
+    config: onConfig, frame: onFrame, status: onStatus,
+    error: (msg) => { showMessage(msg.message); showControls(form, state.params, state.config?.resolved); },
+  });
+  if (play) send({ type: "play" });
+}
+
+function send(command) {
+  state.stream?.send(command);
+}
+
+function setParams(changes) {
+  send({ type: "set", params: changes });
+}
+
+function onConfig(msg) {
+  const config = msg.config;
+  const before = state.config;
+  state.config = config;
+  state.params = fromConfig(config, pageKeys(state.params));
+  showControls(form, state.params, config.resolved);
+  const structure = structureOf(config);
+  if (!before || JSON.stringify(structureOf(before)) !== JSON.stringify(structure)) network.build(structure);
+  send({ type: "speed", steps_per_frame: stepsPerFrame(state.params.speed, config.resolved.batches_per_epoch) });
+  syncURL(urlParams(state.params));
+  const r = config.resolved;
+  const lossName = choices.losses.find((l) => l.name === r.loss)?.label ?? r.loss;
+  $("#mlp-resolved").textContent =
+    `Loss: ${lossName} · output: ${r.output_activation} · ${r.parameters} parameters · ` +
+    `${config.data.train.length} training / ${config.data.test.length} test points`;
+  buildClassPicker(r.problem, config.num_classes);
+  queueDraw();
+}
+
+function structureOf(config) {
+  return {
+    active: config.features, hidden: config.hidden,
+    nOut: config.resolved.sizes[config.resolved.sizes.length - 1],
+    problem: config.resolved.problem, k: config.num_classes,
+  };
+}
+
+function onFrame(msg) {
+  state.frame = msg;
+  queueDraw();
+}
+
+function onStatus(msg) {
+  state.playing = msg.playing;
+  const btn = $("#mlp-play");
+  btn.textContent = msg.playing ? "❚❚" : "▶";
+  btn.setAttribute("aria-label", msg.playing ? "Pause" : "Play");
+  btn.classList.toggle("playing", msg.playing);
+}
+
+// ----- drawing (at most once per animation frame, always the newest frame) -------------
+function queueDraw() {
+  if (state.drawQueued) return;
+  state.drawQueued = true;
+  requestAnimationFrame(() => { state.drawQueued = false; draw(); });
+}
+
+function fmtLoss(v) {
+  return v === null || v === undefined ? "–" : Math.abs(v) >= 1e4 ? v.toExponential(2) : v.toFixed(3);
+}
+
+function draw() {
+  const f = state.frame, config = state.config;
+  if (!f || !config) return;
+  const m = f.metrics || {};
+  $("#mlp-epoch").textContent = String(f.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
+  $("#mlp-test-loss").textContent = fmtLoss(m.test_loss);
+  $("#mlp-train-loss").textContent = fmtLoss(m.train_loss);
+  const problem = config.resolved.problem;
+  $("#mlp-acc-row").hidden = problem === "regression";
+  const pct = (a) => (a === null || a === undefined ? "–" : `${(100 * a).toFixed(1)} %`);
+  $("#mlp-acc").textContent = `${pct(m.train_accuracy)} train · ${pct(m.test_accuracy)} test`;
+  const diverged = !!(f.diverged || m.diverged);
+  $("#mlp-diverged").hidden = !diverged;
+  const h = f.history;
+  if (h) {
+    drawChart($("#mlp-loss"), {
+      x: h.epochs, xLabel: "epoch",
+      series: [
+        { values: h.test_loss, color: "#202124", label: "test" },
+        { values: h.train_loss, color: "#9aa0a6", label: "train", dash: [5, 3] },
+      ],
+    });
+  }
+  const draft = state.draft;
+  plot.draw({
+    output: draft ? null : f.grids?.output, confidence: f.grids?.confidence,
+    problem, k: config.num_classes,
+    train: draft ?? config.data.train, test: draft ? [] : config.data.test,
+    showTest: state.params.show_test, discretize: state.params.discretize, diverged,
+  });
+  network.update(f);
+}
+
+// ----- controls --------------------------------------------------------------------------
+function datasetsOf(problem) {
+  return choices.datasets.filter((d) => d.problem === problem).map((d) => d.name);
+}
+
+function onControl(name, value) {
+  const p = state.params;
+  if (name in PAGE_DEFAULTS) {
+    p[name] = value;
+    if (name === "speed" && state.config) {
+      send({ type: "speed", steps_per_frame: stepsPerFrame(value, state.config.resolved.batches_per_epoch) });
+    }
+    syncURL(urlParams(p));
+    queueDraw();
+    return;
+  }
+  if (name === "dataset") {
+    state.draft = null;
+    setParams({ dataset: value, points: null, problem: null });
+  } else if (name === "problem") {
+    state.draft = null;
+    setParams({ dataset: datasetsOf(value)[0], points: null, problem: null, loss: null });
+  } else if (name === "optimizer") {
+    setParams({ optimizer: value, optimizer_params: {} });
+  } else {
+    setParams({ [name]: value });
+  }
+}
+
+bindControls(form, onControl);
+$("#opt-params").addEventListener("change", () => setParams({ optimizer_params: readHyper(form) }));
+document.body.addEventListener("htmx:afterSwap", (ev) => {
+  if (ev.target.id === "opt-params") showHyper(form, {});
+});
+
+function toggleFeature(name) {
+  const active = new Set(state.params.features);
+  if (active.has(name)) active.delete(name); else active.add(name);
+  if (!active.size) {
+    showMessage("Keep at least one input feature.", "info");
+    return;
+  }
+  setParams({ features: featureChoices.map((f) => f.name).filter((n) => active.has(n)) });
+}
+
+function changeNeurons(layer, delta) {
+  const hidden = [...state.params.hidden];
+  hidden[layer] = Math.max(1, Math.min(MAX_NEURONS_UI, hidden[layer] + delta));
+  setParams({ hidden });
+}
+
+$("#mlp-add-layer").addEventListener("click", () => {
+  const hidden = state.params.hidden;
+  if (hidden.length >= Math.min(6, choices.limits.max_layers)) return;
+  setParams({ hidden: [...hidden, 2] });
+});
+$("#mlp-remove-layer").addEventListener("click", () => {
+  if (state.params.hidden.length) setParams({ hidden: state.params.hidden.slice(0, -1) });
+});
+$("#mlp-regenerate").addEventListener("click", () => {
+  setParams({ seed: Math.floor(Math.random() * 2 ** 31) });
+});
+
+// ----- your own points ------------------------------------------------------------------
+function buildClassPicker(problem, k) {
+  const box = $("#mlp-classes");
+  const options = problem === "multiclass" ? [...Array(k).keys()].map((c) => [c, `class ${c}`])
+    : problem === "regression" ? [[1, "+1"], [-1, "−1"]] : [[1, "blue"], [-1, "orange"]];
+  if (!options.some(([v]) => v === state.addLabel)) state.addLabel = options[0][0];
+  const key = JSON.stringify(options);
+  if (box.dataset.key === key) return;
+  box.dataset.key = key;
+  box.replaceChildren(...options.map(([v, text]) => {
+    const label = document.createElement("label");
+    label.className = "swatch";
+    const input = document.createElement("input");
+    input.type = "radio"; input.name = "add_label"; input.value = v;
+    input.checked = v === state.addLabel;
+    input.addEventListener("change", () => { state.addLabel = v; });
+    const dot = document.createElement("i");
+    dot.style.background = css(problem === "multiclass" ? CLASS_COLORS[v] : labelColor(v, problem));
+    label.append(input, dot, ` ${text}`);
+    return label;
+  }));
+}
+
+function addPoint(x1, x2) {
+  const config = state.config;
+  if (!config) return;
+  const point = [+x1.toFixed(2), +x2.toFixed(2), state.addLabel];
+  const limit = choices.limits.max_points;
+  if (state.draft) {
+    state.draft.push(point);
+    if (state.draft.length < 2) { queueDraw(); return; }
+    commitPoints(state.draft);
+    return;
+  }
+  const base = state.params.points ?? [...config.data.train, ...config.data.test];
+  if (base.length + 1 > limit) {
+    showMessage(`At most ${limit} points; press Clear to start over.`, "info");
+    return;
+  }
+  commitPoints([...base, point]);
+}
+
+function commitPoints(points) {
+  state.draft = null;
+  $("#mlp-message").hidden = true;
+  setParams({ points, problem: state.config.resolved.problem });
+}
+
+$("#mlp-clear").addEventListener("click", () => {
+  send({ type: "pause" });
+  state.draft = [];
+  showMessage("Click on the output plot to add points of the chosen class (training starts from 2 points).", "info");
+  queueDraw();
+});
+
+// ----- transport ------------------------------------------------------------------------
+function toggle() {
+  send({ type: state.playing ? "pause" : "play" });
+}
+function stepEpoch() {
+  send({ type: "step", n: state.config?.resolved.batches_per_epoch ?? 1 });
+}
+function reset() {
+  send({ type: "reset" });
+}
+function changeSpeed(delta) {
+  const i = Math.max(0, Math.min(SPEEDS.length - 1, SPEEDS.indexOf(state.params.speed) + delta));
+  $('[data-param="speed"]').value = SPEEDS[i];
+  onControl("speed", SPEEDS[i]);
+}
+$("#mlp-play").addEventListener("click", toggle);
+$("#mlp-step").addEventListener("click", stepEpoch);
+$("#mlp-reset").addEventListener("click", reset);
+
+const network = new NetworkDiagram($("#mlp-network"), {
+  features: featureChoices, tip: $("#mlp-tip"), maxNeurons: MAX_NEURONS_UI,
+  onToggleFeature: toggleFeature, onNeurons: changeNeurons,
+});
+const plot = new OutputPlot($("#mlp-output"), { onClick: addPoint });
+new ResizeObserver(() => queueDraw()).observe($("#mlp-output"));
+
+registerLab({
+  toggle, step: stepEpoch, reset,
+  faster: () => changeSpeed(+1), slower: () => changeSpeed(-1),
+  state: () => urlParams(state.params),
+  exportState: () => ({
+    lab: "mlp", version: 1,
+    config: apiBody(state.params), page: pageKeys(state.params),
+    step: state.frame?.step, epoch: state.frame?.epoch, metrics: state.frame?.metrics,
+    weights: state.frame?.weights, history: state.frame?.history,
+  }),
+  importState: (obj) => {
+    const params = coerce({ ...(obj.config || obj.params || {}), ...(obj.page || {}) });
+    state.config = null; state.frame = null; state.draft = null;
+    return start(params, { weights: obj.weights || null });
+  },
+  canvases: () => [$("#mlp-output"), $("#mlp-loss")],
+});
+
+window.addEventListener("pagehide", closeSession);
+showControls(form, state.params, {
+  problem: choices.datasets.find((d) => d.name === state.params.dataset)?.problem,
+});
+start(state.params, { play: document.body.dataset.autoplay === "1" });
