@@ -3,6 +3,9 @@
 import { decode } from "../grid.js";
 import { BLUE, ORANGE, css } from "../colors.js";
 
+const tint = (c) => css(c.map((v) => 255 + (v - 255) * 0.14));
+const LIGHT_BLUE = tint(BLUE), LIGHT_ORANGE = tint(ORANGE);
+
 /** Pixel ↔ data mapping of a square canvas showing [lo, hi]². */
 export function mapping(canvas, [lo, hi]) {
   const W = canvas.clientWidth || canvas.width;
@@ -42,7 +45,7 @@ export function drawPlane(canvas, { extent, points, grid, line, before, current 
     for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) {
       const s = v[r * w + c];
       if (Math.abs(s) < 1e-9) continue;
-      ctx.fillStyle = css(s > 0 ? BLUE : ORANGE, 0.13);
+      ctx.fillStyle = s > 0 ? LIGHT_BLUE : LIGHT_ORANGE;
       ctx.fillRect(Math.floor((c - 0.5) * cell), Math.floor((r - 0.5) * cell), Math.ceil(cell) + 1, Math.ceil(cell) + 1);
     }
   }
