@@ -1,7 +1,7 @@
 // The MLP playground page: creates a session from the URL's parameters, opens its stream,
 // sends control changes, and hands each frame to the canvases (network, output, loss chart).
 
-import { registerLab, syncURL } from "../shell.js";
+import { labReady, registerLab, syncURL } from "../shell.js";
 import { openStream } from "../stream.js";
 import { drawChart } from "../chart.js";
 import { CLASS_COLORS, css } from "../colors.js";
@@ -62,7 +62,7 @@ function pageKeys(p) {
 }
 
 /** Create a session for `params` (the defaults, with a message, when they are rejected). */
-async function start(params, { weights = null, play = false } = {}) {
+async function start(params, { weights = null } = {}) {
   closeSession();
   state.params = params;
   let res = await post(apiBody(params));
@@ -89,7 +89,6 @@ async function start(params, { weights = null, play = false } = {}) {
     config: onConfig, frame: onFrame, status: onStatus,
     error: (msg) => { showMessage(msg.message); showControls(form, state.params, state.config?.resolved); },
   });
-  if (play) send({ type: "play" });
 }
 
 function send(command) {
@@ -113,8 +112,8 @@ function onConfig(msg) {
   const r = config.resolved;
   const lossName = choices.losses.find((l) => l.name === r.loss)?.label ?? r.loss;
   $("#mlp-resolved").textContent =
-    `Loss: ${lossName} · output: ${r.output_activation} · ${r.parameters} parameters · ` +
-    `${config.data.train.length} training / ${config.data.test.length} test points`;
+    `${lossName}, ${r.output_activation} output · ${r.parameters} weights and biases · ` +
+    `${config.data.train.length} train / ${config.data.test.length} test points`;
   buildClassPicker(r.problem, config.num_classes);
   queueDraw();
 }
@@ -135,7 +134,6 @@ function onFrame(msg) {
 function onStatus(msg) {
   state.playing = msg.playing;
   const btn = $("#mlp-play");
-  btn.textContent = msg.playing ? "❚❚" : "▶";
   btn.setAttribute("aria-label", msg.playing ? "Pause" : "Play");
   btn.classList.toggle("playing", msg.playing);
 }
@@ -182,6 +180,10 @@ function draw() {
     showTest: state.params.show_test, discretize: state.params.discretize, diverged,
   });
   network.update(f);
+  if (!state.ready) {
+    state.ready = true;
+    labReady(); // marks the page drawn and starts ?autoplay=1
+  }
 }
 
 // ----- controls --------------------------------------------------------------------------
@@ -329,7 +331,7 @@ const plot = new OutputPlot($("#mlp-output"), { onClick: addPoint });
 new ResizeObserver(() => queueDraw()).observe($("#mlp-output"));
 
 registerLab({
-  toggle, step: stepEpoch, reset,
+  toggle, step: stepEpoch, reset, playing: () => state.playing,
   faster: () => changeSpeed(+1), slower: () => changeSpeed(-1),
   state: () => urlParams(state.params),
   exportState: () => ({
@@ -350,4 +352,4 @@ window.addEventListener("pagehide", closeSession);
 showControls(form, state.params, {
   problem: choices.datasets.find((d) => d.name === state.params.dataset)?.problem,
 });
-start(state.params, { play: document.body.dataset.autoplay === "1" });
+start(state.params);
