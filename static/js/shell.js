@@ -7,11 +7,14 @@
 //   exportState() → JSON-able object (config + weights/history), importState(obj)
 //     (either may return a Promise),
 //   canvases() → the canvases a PNG export should include (in drawing order),
-//   svgs() → optional: SVG elements an SVG export should include (else main svg[data-export]).
-// and then calls labReady() once its first frame is drawn. labReady():
+//   svgs() → optional: SVG elements an SVG export should include (else main svg[data-export]),
+//   playing() → optional: true while the lab plays (autoplay then leaves it alone).
+// (which marks <html data-lab-registered="1">) and then calls labReady() once its first frame
+// is drawn. labReady():
 //   - marks the page: <html data-lab-ready="1"> (browser tests wait for it),
-//   - starts autoplay: with ?autoplay=1 (<body data-autoplay="1">) it calls toggle() once.
-//     A lab that never calls labReady() is autoplayed 3 s after registerLab().
+//   - starts autoplay: with ?autoplay=1 (<body data-autoplay="1">) it calls toggle() once,
+//     unless the controller's optional playing() says the lab already plays. A lab that
+//     never calls labReady() is not autoplayed by the shell (it may read data-autoplay itself).
 // Keys (not while typing in a field or a dialog is open): space play/pause, → step, r reset,
 // f fullscreen, + / − speed. Space on a focused lab button still means play/pause.
 // A page that embeds a lab may drive it with postMessage({np: "toggle"|"step"|"reset"|
@@ -22,12 +25,11 @@
 
 let lab = null;
 let autoplayed = false;
-let fallback = null;
 
 export function registerLab(controller) {
   lab = controller;
+  document.documentElement.dataset.labRegistered = "1";
   document.dispatchEvent(new CustomEvent("np:lab-ready", { detail: controller }));
-  if (wantsAutoplay() && !autoplayed) fallback = setTimeout(autoplay, 3000);
 }
 
 export function currentLab() {
@@ -46,10 +48,9 @@ function wantsAutoplay() {
 }
 
 function autoplay() {
-  clearTimeout(fallback);
   if (autoplayed || !lab?.toggle || !wantsAutoplay()) return;
   autoplayed = true;
-  lab.toggle();
+  if (!lab.playing?.()) lab.toggle();
 }
 
 /** Replace the page's query with `params` (lists joined by commas), keeping view options. */
