@@ -188,19 +188,22 @@ class Perceptron:
             return None
         i = int(self._order[self._pos])
         phi, y = self.Phi[i], float(self.y[i])
-        score = float(phi @ self.w + self.b)
+        with np.errstate(over="ignore", invalid="ignore"):
+            score = float(phi @ self.w + self.b)
         mistake = y * score <= 0
         decision = "correct" if not mistake else ("too_low" if y > 0 else "too_high")
         # perceptron: η·y on a mistake, else nothing; delta rule: η·(y − s) always.
         error = (y if mistake else 0.0) if self.rule == "perceptron" else y - score
         scale = self.lr * error
-        dw, db = scale * phi, scale
-        w_before, b_before = self.w, self.b
-        self.w, self.b = self.w + dw, self.b + db
+        with np.errstate(over="ignore", invalid="ignore"):
+            dw, db = scale * phi, scale
+            w_before, b_before = self.w, self.b
+            self.w, self.b = self.w + dw, self.b + db
         self.step_count += 1
         self.mistakes += int(mistake)
         self.total_mistakes += int(mistake)
-        self._sq += 0.5 * (y - score) ** 2
+        with np.errstate(over="ignore", invalid="ignore"):  # overflow is the "diverged" state
+            self._sq += float(0.5 * np.square(np.float64(y) - score))
         self.last = Update(
             self.step_count, self.epoch, i, phi.copy(), y, score, float(np.sign(score)), decision,
             bool(mistake), w_before.copy(), b_before, dw, float(db), self.w.copy(), self.b,

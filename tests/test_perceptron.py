@@ -1,0 +1,201 @@
+"""Perceptron lab: the learning rule by hand, the convergence bound, XOR's failure, the API."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine import perceptron
+from engine.perceptron import Perceptron, featurize, make_data
+
+
+def run_on(name: str, feats=("x1", "x2"), **kw) -> Perceptron:
+    X, y = make_data(name)
+    p = Perceptron(featurize(X, list(feats)), y, **kw)
+    p.run()
+    return p
+
+
+def test_first_updates_on_and_by_hand():
+    # Examples in order (0,0)−, (0,1)−, (1,0)−, (1,1)+, from w = (0, 0), b = 0, η = 1.
+    X, y = make_data("gate_and")
+    p = Perceptron(featurize(X, ["x1", "x2"]), y)
+    u = p.step()  # s = 0 for a negative example: too high → w −= x, b −= 1
+    assert (u.score, u.decision, u.mistake) == (0.0, "too_high", True)
+    assert list(u.w_after) == [0.0, 0.0] and u.b_after == -1.0
+    u = p.step()  # (0,1): s = 0·0 + 0·1 − 1 = −1 → correct
+    assert (u.score, u.decision) == (-1.0, "correct") and u.db == 0.0
+    u = p.step()  # (1,0): s = −1 → correct
+    assert u.decision == "correct"
+    u = p.step()  # (1,1)+: s = −1, too low → w += (1,1), b += 1
+    assert (u.score, u.decision) == (-1.0, "too_low")
+    assert list(u.w_after) == [1.0, 1.0] and u.b_after == 0.0
+    assert p.mistakes_per_epoch == [2] and p.epoch == 2
+
+
+def test_and_or_nand_converge_to_separating_lines():
+    for gate in ("gate_and", "gate_or", "gate_nand"):
+        p = run_on(gate)
+        assert p.status == "converged" and p.mistakes_per_epoch[-1] == 0
+        X, y = make_data(gate)
+        assert np.all(y * p.scores(featurize(X, ["x1", "x2"])) > 0)
+    p = run_on("gate_and")
+    assert list(p.w) == [3.0, 2.0] and p.b == -4.0  # computed by the rule above, epoch by epoch
+
+
+def test_xor_never_converges_and_the_cycle_is_detected():
+    p = run_on("gate_xor")
+    assert p.status == "cycle" and p.separable_verdict == "not_separable"
+    assert all(m > 0 for m in p.mistakes_per_epoch)
+    # From zero weights XOR's four updates cancel: the weights are back at 0 after epoch 1.
+    assert list(p.w) == [0.0, 0.0] and p.b == 0.0 and p.cycle_start == 0
+    for seed in range(5):
+        q = run_on("gate_xor", init="random", seed=seed, lr=0.3)
+        assert q.status == "cycle" and min(q.mistakes_per_epoch) > 0
+    q = run_on("gate_xor", shuffle=True, seed=1, max_epochs=40)
+    assert q.status == "epoch_limit" and len(q.mistakes_per_epoch) == 40
+    assert min(q.mistakes_per_epoch) > 0
+
+
+def test_xor_with_the_x1x2_feature_converges():
+    p = run_on("gate_xor", feats=("x1", "x2", "x1x2"))
+    assert p.status == "converged"
+    X, y = make_data("gate_xor")
+    assert np.all(y * p.scores(featurize(X, ["x1", "x2", "x1x2"])) > 0)
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mistakes_stay_within_the_novikoff_bound(seed):
+    X, y = make_data("separable", 200, 0.2, seed)
+    Phi = featurize(X, ["x1", "x2"])
+    bound = perceptron.novikoff_bound(Phi, y, np.array([1.0, 1.0]), 0.0)  # the generating line
+    assert np.isfinite(bound)
+    for lr in (1.0, 0.1):
+        p = Perceptron(Phi, y, lr=lr, max_epochs=10_000, shuffle=seed % 2 == 1, seed=seed)
+        p.run()
+        assert p.status == "converged"
+        assert p.total_mistakes <= bound
+
+
+def test_novikoff_bound_by_hand():
+    # Two points (1, 0)+ and (−1, 0)−, separator u = (1, 0), u_b = 0: γ = 1, R = ‖(1, 0, 1)‖ = √2.
+    Phi = np.array([[1.0, 0.0], [-1.0, 0.0]])
+    bound = perceptron.novikoff_bound(Phi, np.array([1.0, -1.0]), np.array([1.0, 0.0]), 0.0)
+    assert bound == pytest.approx(2.0)
+
+
+def test_delta_rule_update_by_hand():
+    Phi = np.array([[1.0, 2.0]])
+    p = Perceptron(Phi, np.array([1.0]), rule="adaline", lr=0.1)
+    u = p.step()  # s = 0; w += 0.1·(1 − 0)·(1, 2) = (0.1, 0.2), b += 0.1
+    assert u.w_after == pytest.approx([0.1, 0.2]) and u.b_after == pytest.approx(0.1)
+    u = p.step()  # s = 0.1 + 0.4 + 0.1 = 0.6 → scale 0.1·0.4 = 0.04
+    assert u.score == pytest.approx(0.6) and u.db == pytest.approx(0.04)
+
+
+def test_huge_rate_on_adaline_is_a_diverged_state():
+    X, y = make_data("gauss", 50, 0.3, 0)
+    p = Perceptron(featurize(X, ["x1", "x2"]), y, rule="adaline", lr=10, max_epochs=2000)
+    with np.errstate(all="ignore"):
+        p.run()
+    assert p.status == "diverged"
+
+
+# ------------------------------------------------------------------ API
+
+
+def test_run_api_updates_and_epochs(client):
+    r = client.post("/api/v1/perceptron/run", json={"dataset": "gate_and", "record": "updates"})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "converged" and body["verdict"] == "separable"
+    first = body["updates"][0]
+    assert first["decision"] == "too_high" and first["b_after"] == -1.0
+    assert body["w"] == [3.0, 2.0] and body["b"] == -4.0
+    r = client.post("/api/v1/perceptron/run", json={"dataset": "gate_xor"})
+    body = r.json()
+    assert body["status"] == "cycle"
+    assert body["message"].startswith("not linearly separable: no line separates these points")
+    assert body["epochs"][0]["w"] == [0.0, 0.0]
+    r = client.post("/api/v1/perceptron/run", json={"dataset": "gate_xor", "features": ["x1", "x2", "x1x2"]})
+    assert r.json()["status"] == "converged"
+
+
+def test_run_api_user_points(client):
+    pts = [[0, 0, -1], [1, 1, 1], [2, 0, 1]]
+    r = client.post("/api/v1/perceptron/run", json={"points": pts})
+    assert r.status_code == 200 and r.json()["status"] == "converged"
+    assert r.json()["data"]["points"] == pts
+
+
+@pytest.mark.parametrize("body, needle", [
+    ({"dataset": "gate_xr"}, "gate_xor"),
+    ({"rule": "hebb"}, "adaline"),
+    ({"features": ["x3"]}, "x1x2"),
+    ({"features": ["x1", "x1"]}, "repeat"),
+    ({"points": [[0, 0, 2]]}, "-1 or 1"),
+    ({"lr": -1}, "lr"),
+    ({"record": "all"}, "record"),
+    ({"bogus": 1}, "bogus"),
+    ({"max_epochs": 20_000}, "NP_MAX_PERCEPTRON_EPOCHS"),
+    ({"dataset": "separable", "n_points": 5000, "max_epochs": 1000}, "NP_MAX_STEPS_PER_CALL"),
+])
+def test_run_api_rejects_bad_input(client, body, needle):
+    r = client.post("/api/v1/perceptron/run", json=body)
+    assert r.status_code == 422
+    assert needle in r.text
+
+
+def test_limits_come_from_settings(limited_client):
+    r = limited_client.post("/api/v1/perceptron/run", json={"max_epochs": 21})
+    assert r.status_code == 422 and "NP_MAX_PERCEPTRON_EPOCHS" in r.text
+    r = limited_client.post("/api/v1/perceptron/sessions", json={"dataset": "separable", "n_points": 101})
+    assert r.status_code == 422 and "NP_MAX_POINTS" in r.text
+
+
+def test_session_steps_examples_and_epochs(client):
+    r = client.post("/api/v1/perceptron/sessions", json={"dataset": "gate_and"})
+    assert r.status_code == 201
+    sid = r.json()["id"]
+    s = client.post(f"/api/v1/perceptron/sessions/{sid}/step", json={}).json()
+    assert s["update"]["decision"] == "too_high" and s["b"] == -1.0 and s["position"] == 1
+    s = client.post(f"/api/v1/perceptron/sessions/{sid}/step", json={"epochs": 20}).json()
+    assert s["status"] == "converged" and s["w"] == [3.0, 2.0]
+    both = client.post(f"/api/v1/perceptron/sessions/{sid}/step", json={"examples": 1, "epochs": 1})
+    assert both.status_code == 422
+    r = client.patch(f"/api/v1/perceptron/sessions/{sid}", json={"dataset": "gate_xor"})
+    assert r.status_code == 200 and r.json()["reset"] is True and r.json()["step"] == 0
+    assert client.patch(f"/api/v1/perceptron/sessions/{sid}", json={"rule": "x"}).status_code == 422
+    assert client.delete(f"/api/v1/perceptron/sessions/{sid}").status_code == 204
+    assert client.post(f"/api/v1/perceptron/sessions/{sid}/step", json={}).status_code == 404
+
+
+def test_websocket_plays_xor_to_its_verdict_and_answers_bad_commands(client):
+    cfg = {"dataset": "gate_xor", "init": "random"}
+    sid = client.post("/api/v1/perceptron/sessions", json=cfg).json()["id"]
+    with client.websocket_connect(f"/api/v1/perceptron/sessions/{sid}/stream") as ws:
+        assert [ws.receive_json()["type"] for _ in range(3)] == ["config", "status", "frame"]
+        ws.send_json({"type": "jump"})
+        assert ws.receive_json()["type"] == "error"
+        ws.send_json({"type": "set", "params": {"lr": "fast"}})
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and "lr" in msg["message"]
+        ws.send_json({"type": "step", "n": 1})
+        frame = next(m for m in (ws.receive_json() for _ in range(2)) if m["type"] == "frame")
+        assert frame["step"] == 1 and frame["update"]["index"] == 0
+        assert frame["grid"]["shape"] == [60, 60]
+        ws.send_json({"type": "speed", "steps_per_frame": 50})
+        ws.send_json({"type": "play"})
+        for _ in range(50):
+            m = ws.receive_json()
+            if m["type"] == "frame" and m["status"] != "running":
+                break
+        assert m["status"] == "cycle" and "no line separates these points" in m["message"]
+
+
+def test_page_and_presets(client):
+    for preset in ("perceptron-and", "perceptron-xor-fails", "xor-with-feature-x1x2"):
+        r = client.get(f"/labs/perceptron?preset={preset}")
+        assert r.status_code == 200 and 'id="lab-params"' in r.text
+    assert "x1x2" in client.get("/labs/perceptron?preset=xor-with-feature-x1x2").text
+    assert "/labs/mlp?preset=xor-2-2-1-mlp" in client.get("/labs/perceptron").text
