@@ -15,7 +15,24 @@ from engine import paths, schedules, surfaces
 SurfaceName = Literal[tuple(surfaces.SURFACES)]  # type: ignore[valid-type]
 OptimizerName = Literal[tuple(paths.KINDS)]  # type: ignore[valid-type]
 ScheduleName = Literal[tuple(schedules.SCHEDULES)]  # type: ignore[valid-type]
-DIGITS = 6
+DIGITS = 6  # significant digits of every number sent (losses near a minimum are tiny)
+
+
+def rounded(obj: Any) -> Any:
+    """A JSON-safe copy with floats rounded to DIGITS significant digits (NaN/inf → None)."""
+    if isinstance(obj, np.ndarray) and obj.dtype.kind == "f":
+        with np.errstate(all="ignore"):
+            mag = np.where(np.isfinite(obj) & (obj != 0), np.floor(np.log10(np.abs(obj))), 0.0)
+            scale = 10.0 ** (DIGITS - 1 - mag)
+            obj = np.where(np.isfinite(obj), np.round(obj * scale) / scale, obj)
+        return encoding.finite(obj)
+    if isinstance(obj, float | np.floating):
+        return rounded(np.array([obj], dtype=np.float64))[0]
+    if isinstance(obj, dict):
+        return {k: rounded(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [rounded(v) for v in obj]
+    return encoding.finite(obj)
 
 
 class OptimizerIn(BaseModel):
@@ -134,12 +151,12 @@ def run_out(race: paths.Race, run: int, info: dict[str, Any], most: int,
     path = race.run_history(run, "path")
     idx = _indices(len(path), most)
     out = {**info, **race.status(run), "iterations": [int(i) for i in idx],
-           "path": path[idx], "loss": race.run_history(run, "loss")[idx]}
+           "path": path[idx], "losses": race.run_history(run, "loss")[idx]}
     if race.has_validation:
-        out["val_loss"] = race.run_history(run, "val")[idx]
+        out["val_losses"] = race.run_history(run, "val")[idx]
     if include_internals:
         out["internals"] = {k: race.run_history(run, k)[idx] for k in paths.INTERNALS}
-    return encoding.finite(out, DIGITS)
+    return rounded(out)
 
 
 def paths_out(cfg: RaceIn, race: paths.Race, runs: list[dict[str, Any]], most: int,
@@ -197,7 +214,7 @@ class OptimizersRunner:
         self.sent = -1
 
     def frame(self) -> dict[str, Any]:
-        """{"step", "from", "runs": [{status, lr, head internals, "iterations", "path", "loss"}]}:
+        """{"step", "from", "runs": [{status, lr, head internals, "iterations", "path", "losses"}]}:
         points of iterations after `from` up to `step`; a client that missed a frame (its last
         iteration ≠ from) reloads whole paths over REST (GET .../sessions/{id})."""
         race, first = self.race, self.sent + 1
@@ -216,12 +233,12 @@ class OptimizersRunner:
             out_runs.append({
                 "label": info["label"], "optimizer": info["optimizer"], "index": info["index"],
                 "start_index": info["start_index"], **st, "lr": lr[row],
-                "iterations": [first + j for j in keep], "path": pts[keep, row], "loss": losses[keep, row],
+                "iterations": [first + j for j in keep], "path": pts[keep, row], "losses": losses[keep, row],
                 **{name: internals[name][row] for name in paths.INTERNALS},
             })
         out = {"step": k, "from": self.sent, "done": race.done, "runs": out_runs}
         self.sent = k
-        return encoding.finite(out, DIGITS)
+        return rounded(out)
 
     def describe(self) -> dict[str, Any]:
         return {"config": self.cfg.model_dump(), "surface": surfaces.describe(self.race.surface),

@@ -1,0 +1,113 @@
+"""The optimizer lab in Chromium: paths animate over the WebSocket, a click moves the start,
+stop reasons show, the URL keeps the configuration, and the step-size explorer shows all four
+regimes."""
+
+from __future__ import annotations
+
+import json
+from urllib.parse import parse_qs, urlparse
+
+from tests.browser.conftest import shot
+
+READY = "html[data-lab-ready='1']"
+ALL_STOPPED = "() => document.querySelectorAll('#opt-status li[data-reason=\"running\"]').length === 0"
+EXPLORER_DONE = ("() => document.querySelectorAll('.ex-cap .reason').length === 4 && "
+                 "![...document.querySelectorAll('.ex-cap .reason')].some(e => e.textContent === '…')")
+
+
+def pixel(page, selector: str, x: float, y: float) -> list[int]:
+    """RGBA of a canvas at CSS coordinates (x, y)."""
+    return page.evaluate(
+        """([sel, x, y]) => { const c = document.querySelector(sel); const d = devicePixelRatio;
+        const px = c.getContext('2d').getImageData(Math.round(x * d), Math.round(y * d), 1, 1);
+        return Array.from(px.data); }""",
+        [selector, x, y],
+    )
+
+
+def test_race_plays_and_reports_why_each_stopped(page, server):
+    page.goto(server + "/labs/optimizers?surface=ravine&max_iterations=300&speed=20")
+    page.wait_for_selector(READY)
+    statuses = page.locator("#opt-status li")
+    assert statuses.count() == 5  # GD, momentum, AdaGrad, RMSProp, Adam by default
+    page.click("#opt-play")
+    page.wait_for_function(ALL_STOPPED, timeout=20_000)
+    text = page.locator("#opt-status").inner_text()
+    assert "converged" in text
+    assert int(page.locator("#opt-iter").inner_text()) > 10
+    shot(page, "optimizers-race-ravine")
+    # The minimum (0, 0) sits in the middle of the plot: the heads ended there, so the centre
+    # is drawn in a bright path colour, not the dark navy of low loss; a corner (high loss,
+    # no path) keeps the light slate of the heat map.
+    box = page.locator("#opt-canvas").bounding_box()
+    assert box["width"] > 300
+    centre = pixel(page, "#opt-canvas", box["width"] / 2, box["height"] / 2)
+    assert sum(centre[:3]) > 350, centre
+    corner = pixel(page, "#opt-canvas", box["width"] - 3, box["height"] - 3)
+    assert corner[0] > 120 and abs(corner[0] - corner[2]) < 60, corner  # grey-blue, not orange
+
+
+def test_click_moves_start_and_url_keeps_config(page, server):
+    page.goto(server + "/labs/optimizers?surface=bowl")
+    page.wait_for_selector(READY)
+    box = page.locator("#opt-canvas").bounding_box()
+    # Bowl window [-2, 2]²: a click a quarter from the left and top is (-1, 1).
+    page.mouse.click(box["x"] + box["width"] * 0.25, box["y"] + box["height"] * 0.25)
+    page.wait_for_function("() => location.search.includes('starts')")
+    q = parse_qs(urlparse(page.url).query)
+    (x, y), = json.loads(q["starts"][0])
+    assert abs(x + 1) < 0.05 and abs(y - 1) < 0.05
+    assert q["surface"] == ["bowl"]
+    # Turn on Nesterov, change Adam's lr: both reach the URL.
+    page.check("#opt-on-nesterov")
+    page.fill("tr[data-kind='adam'] .opt-lr", "0.2")
+    page.press("tr[data-kind='adam'] .opt-lr", "Enter")
+    page.locator("tr[data-kind='adam'] .opt-lr").blur()
+    page.wait_for_function("() => location.search.includes('nesterov') && location.search.includes('0.2')")
+    opts = json.loads(parse_qs(urlparse(page.url).query)["optimizers"][0])
+    assert {"name": "adam", "lr": 0.2} in opts and any(o["name"] == "nesterov" for o in opts)
+    # Reload the link: the same configuration comes back.
+    page.goto(page.url)
+    page.wait_for_selector(READY)
+    assert page.is_checked("#opt-on-nesterov")
+    assert page.input_value("tr[data-kind='adam'] .opt-lr") == "0.2"
+    page.wait_for_function("() => document.querySelectorAll('#opt-status li').length === 6")
+
+
+def test_internals_and_keyboard(page, server):
+    page.goto(server + "/labs/optimizers?surface=ravine&internals=1&speed=1")
+    page.wait_for_selector(READY)
+    assert page.is_visible("#opt-internals-key")
+    page.locator("body").click(position={"x": 5, "y": 5})
+    for _ in range(5):
+        page.keyboard.press("ArrowRight")
+    page.wait_for_function("() => document.querySelector('#opt-iter').textContent === '5'")
+    shot(page, "optimizers-internals")
+
+
+def test_step_size_explorer_shows_four_regimes(page, server):
+    page.goto(server + "/labs/optimizers")
+    page.wait_for_selector(READY)
+    page.wait_for_function(EXPLORER_DONE, timeout=10_000)
+    caps = page.locator(".ex-cap").all_inner_texts()
+    assert "ran out of iterations" in caps[0]  # too small
+    assert "converged" in caps[1] and "converged" in caps[2]  # good; oscillating but converging
+    assert "diverged" in caps[3]
+    page.locator("#explorer-h, .explorer").first.scroll_into_view_if_needed()
+    shot(page, "optimizers-explorer")
+
+
+def test_real_loss_surface_early_stopping(page, server):
+    page.goto(server + "/labs/optimizers?surface=logistic&patience=100&max_iterations=3000&speed=100"
+                       '&optimizers=[{"name":"gd","lr":0.5},{"name":"sgd","lr":0.5}]')
+    page.wait_for_selector(READY)
+    page.click("#opt-play")
+    page.wait_for_function(ALL_STOPPED, timeout=30_000)
+    assert "early stopping" in page.locator("#opt-status").inner_text()
+    shot(page, "optimizers-logistic")
+
+
+def test_bad_configuration_shows_a_message(page, server):
+    page.goto(server + "/labs/optimizers?max_iterations=1000000000")
+    page.wait_for_selector("#opt-message:not([hidden])")
+    assert "NP_MAX_OPTIMIZER_ITERATIONS" in page.inner_text("#opt-message")
