@@ -339,6 +339,8 @@ class MLPRunner:
             W[...] = W_new
             b[...] = b_new
         self.trainer.trace = None
+        # The trainer caches metrics per step count; new weights at the same step need fresh ones.
+        self.trainer._metrics = None
 
 
 def _changed(old: MLPConfig, new: MLPConfig) -> dict[str, Any]:

@@ -154,18 +154,20 @@ function draw() {
   if (!f || !config) return;
   const m = f.metrics || {};
   $("#mlp-epoch").textContent = String(f.epoch).padStart(6, "0").replace(/\B(?=(\d{3})+(?!\d))/g, ",");
-  $("#mlp-test-loss").textContent = fmtLoss(m.test_loss);
-  $("#mlp-train-loss").textContent = fmtLoss(m.train_loss);
+  const diverged = !!(f.diverged || m.diverged);
+  $("#mlp-test-loss").textContent = diverged && m.test_loss === null ? "not finite" : fmtLoss(m.test_loss);
+  $("#mlp-train-loss").textContent = diverged && m.train_loss === null ? "not finite" : fmtLoss(m.train_loss);
   const problem = config.resolved.problem;
   $("#mlp-acc-row").hidden = problem === "regression";
   const pct = (a) => (a === null || a === undefined ? "–" : `${(100 * a).toFixed(1)} %`);
   $("#mlp-acc").textContent = `${pct(m.train_accuracy)} train · ${pct(m.test_accuracy)} test`;
-  const diverged = !!(f.diverged || m.diverged);
   $("#mlp-diverged").hidden = !diverged;
   const h = f.history;
   if (h) {
+    const finite = [...h.train_loss, ...h.test_loss].filter((v) => v !== null && v > 0);
+    const spread = finite.length ? Math.max(...finite) / Math.min(...finite) : 1;
     drawChart($("#mlp-loss"), {
-      x: h.epochs, xLabel: "epoch",
+      x: h.epochs, xLabel: "epoch", log: spread > 1e4, // a blow-up stays readable
       series: [
         { values: h.test_loss, color: "#202124", label: "test" },
         { values: h.train_loss, color: "#9aa0a6", label: "train", dash: [5, 3] },
