@@ -157,11 +157,12 @@ const sci = (v) => (v === null || !isFinite(v) ? "—" : v.toExponential(1));
 function renderCheck() {
   const g = frame.trace.gradcheck;
   const rows = g.rows.map((r) => {
-    const rel = Math.abs(r.analytic - r.numeric) / Math.max(1, Math.abs(r.analytic), Math.abs(r.numeric));
+    const ok = r.analytic !== null && r.numeric !== null;
+    const rel = ok ? Math.abs(r.analytic - r.numeric) / Math.max(1, Math.abs(r.analytic), Math.abs(r.numeric)) : null;
     return `<tr><th>∂E/∂${r.name}</th><td>${num(r.analytic)}</td><td>${num(r.numeric)}</td><td>${sci(rel)}</td></tr>`;
   });
   $("#bp-check").innerHTML = `<tr><th></th><th>backprop</th><th>central difference</th><th>rel. error</th></tr>${rows.join("")}` +
-    `<tr><th>max</th><td colspan="3" id="bp-check-max">${sci(g.max_rel_error)} ${g.max_rel_error < 1e-5 ? "✓ agree" : "✗ disagree"}</td></tr>`;
+    `<tr><th>max</th><td colspan="3" id="bp-check-max">${sci(g.max_rel_error)} ${g.max_rel_error === null ? "" : g.max_rel_error < 1e-5 ? "✓ agree" : "✗ disagree"}</td></tr>`;
 }
 
 function renderButtons() {
