@@ -1,0 +1,247 @@
+"""The optimizer lab's API: stateless paths, compact surface grids, sessions and the stream,
+and bad input answered with a clear 4xx (never a 500, never NaN in JSON)."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+API = "/api/v1/optimizers"
+
+
+def strict_json(text: str):
+    """Parse JSON, failing on NaN / Infinity (which browsers reject)."""
+    def refuse(name):
+        raise AssertionError(f"{name} in JSON")
+    return json.loads(text, parse_constant=refuse)
+
+
+def race(**kw):
+    body = {"surface": "ravine", "optimizers": [{"name": "gd", "lr": 0.1}]}
+    body.update(kw)
+    return body
+
+
+def _until(ws, kind, limit=500):
+    for _ in range(limit):
+        msg = ws.receive_json()
+        if msg["type"] == kind:
+            return msg
+    pytest.fail(f"no {kind} message in {limit} messages")
+
+
+# ---- POST /paths ----------------------------------------------------------------------
+
+def test_paths_first_step_and_stop_reason(client):
+    r = client.post(f"{API}/paths", json=race(starts=[[-1.8, 1.0]]))
+    assert r.status_code == 200
+    data = strict_json(r.text)
+    run = data["runs"][0]
+    # θ₁ = θ₀ − 0.1 (x, 10 y) = (−1.62, 0), f = 1.62²/2 (worked out in test_optimizers)
+    assert run["path"][0] == [-1.8, 1.0] and run["path"][1] == pytest.approx([-1.62, 0.0])
+    assert run["losses"][1] == pytest.approx(1.3122)
+    assert run["stop_reason"] == "gradient_norm" and run["iterations"][-1] == run["steps"]
+    assert data["surface"]["minima"] == [[0.0, 0.0]]
+
+
+def test_many_optimizers_times_starts_in_one_call(client):
+    kinds = ["gd", "sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam"]
+    body = race(surface="bowl", starts=[[1, 1], [-1, 0.5]],
+                optimizers=[{"name": k, "lr": 0.05} for k in kinds], stop={"max_iterations": 50})
+    data = strict_json(client.post(f"{API}/paths", json=body).text)
+    assert len(data["runs"]) == 14
+    order = [(r["optimizer"], r["start_index"]) for r in data["runs"][:3]]
+    assert order == [("gd", 0), ("gd", 1), ("sgd", 0)]
+    assert data["runs"][1]["path"][0] == [-1, 0.5]
+
+
+def test_diverging_run_is_reported_and_json_stays_finite(client):
+    body = race(optimizers=[{"name": "gd", "lr": 0.21}, {"name": "gd", "lr": 5.0}],
+                stop={"max_iterations": 2000}, include_internals=True)
+    r = client.post(f"{API}/paths", json=body)
+    assert r.status_code == 200
+    data = strict_json(r.text)
+    for run in data["runs"]:
+        assert run["stop_reason"] == "diverged"
+        assert all(v is not None for p in run["path"] for v in p)
+        assert len(run["internals"]["grad"]) == len(run["path"])
+
+
+def test_internals_and_schedule_and_labels(client):
+    body = race(surface="bowl", starts=[[1, -2]],
+                optimizers=[{"name": "adagrad", "lr": 0.5, "label": "ada"},
+                            {"name": "gd", "lr": 0.1, "schedule": "step",
+                             "schedule_params": {"step_size": 1, "gamma": 0.5}}],
+                stop={"max_iterations": 3, "grad_tol": 0}, include_internals=True)
+    data = strict_json(client.post(f"{API}/paths", json=body).text)
+    ada, gd = data["runs"]
+    assert ada["label"] == "ada"
+    assert ada["internals"]["scale"][0] == [None, None]  # nothing accumulated yet
+    assert ada["internals"]["scale"][1] == pytest.approx([0.25, 0.125])  # 0.5 / |g|, g = (2, −4)
+    assert ada["internals"]["velocity"][1] == [None, None]
+    # γ = 0.1, 0.05, 0.025: x ← x (1 − 2γ) = 1 · 0.8 · 0.9 · 0.95
+    assert gd["path"][-1][0] == pytest.approx(0.8 * 0.9 * 0.95)
+
+
+def test_max_points_thins_paths_but_keeps_the_end(client):
+    body = race(surface="rosenbrock", optimizers=[{"name": "gd", "lr": 0.001}],
+                stop={"max_iterations": 3000}, max_points=50)
+    run = strict_json(client.post(f"{API}/paths", json=body).text)["runs"][0]
+    assert len(run["path"]) == 50 and run["iterations"][-1] == 3000 == run["steps"]
+
+
+def test_real_loss_surface_reports_validation_and_early_stopping(client):
+    sgd = {"name": "sgd", "lr": 0.5, "hyperparameters": {"batch_size": 4}}
+    body = race(surface="logistic", optimizers=[{"name": "gd", "lr": 0.5}, sgd],
+                stop={"max_iterations": 3000, "patience": 100}, seed=1)
+    data = strict_json(client.post(f"{API}/paths", json=body).text)
+    gd = data["runs"][0]
+    assert gd["stop_reason"] == "early_stopping" and gd["steps"] == gd["best_step"] + 100
+    assert len(gd["val_losses"]) == len(gd["losses"])
+    assert data["surface"]["has_validation"] is True
+    again = strict_json(client.post(f"{API}/paths", json=body).text)
+    assert again["runs"][1]["path"] == data["runs"][1]["path"]  # same seed, same noise
+
+
+# ---- GET /surfaces --------------------------------------------------------------------
+
+def test_surface_grid_is_compact_uint16(client):
+    r = client.get(f"{API}/surfaces/rosenbrock?res=100")
+    assert r.status_code == 200
+    d = strict_json(r.text)
+    g = d["grid"]
+    assert g["dtype"] == "uint16" and g["shape"] == [100, 100]
+    assert len(base64.b64decode(g["data"])) == 100 * 100 * 2
+    assert len(r.content) < 40_000
+    assert d["scale"] == "log" and d["minima"] == [[1.0, 1.0]]
+    # Rebuild the values: f = 10^q + offset; f(−2, −1) = 9 + 100·25 = 2509 (grid corner).
+    q = np.frombuffer(base64.b64decode(g["data"]), dtype="<u2").reshape(100, 100)
+    lo, hi = g["range"]
+    f = 10 ** (lo + q / 65535 * (hi - lo)) + d["offset"]
+    assert f[0, 0] == pytest.approx(2509, rel=1e-3)
+
+
+def test_surface_parameters_in_the_query(client):
+    d = client.get(f"{API}/surfaces/ravine?res=20&condition=50").json()
+    assert d["params"] == {"condition": 50.0} and d["grid"]["shape"] == [20, 20]
+    lin = client.get(f"{API}/surfaces/saddle?res=10").json()
+    assert lin["scale"] == "linear" and lin["saddles"] == [[0.0, 0.0]]
+
+
+def test_surface_list(client):
+    d = client.get(f"{API}/surfaces").json()
+    assert {s["name"] for s in d["surfaces"]} >= {"bowl", "ravine", "rosenbrock", "beale", "himmelblau",
+                                                   "saddle", "camel", "plateau", "logistic"}
+    assert d["optimizers"]["adam"]["beta1"] == 0.9 and d["optimizers"]["sgd"]["batch_size"] == 10
+
+
+# ---- bad input ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("body, says", [
+    (race(surface="nope"), "ravine"),
+    (race(optimizers=[{"name": "gd", "lr": -0.1}]), "greater than 0"),
+    (race(optimizers=[{"name": "lion", "lr": 0.1}]), "adam"),
+    (race(optimizers=[{"name": "adam", "lr": 0.1, "hyperparameters": {"momentum": 0.9}}]), "beta1"),
+    (race(optimizers=[{"name": "adam", "lr": 0.1, "hyperparameters": {"beta2": 1.5}}]), "beta2"),
+    (race(optimizers=[{"name": "gd", "lr": 0.1, "schedule": "cosine",
+                       "schedule_params": {"gamma": 1}}]), "T_max"),
+    (race(optimizers=[]), "at least 1"),
+    (race(surface_params={"condition": 0}), "condition"),
+    (race(surface_params={"kappa": 3}), "condition"),
+    (race(stop={"max_iterations": 10**9}), "NP_MAX_OPTIMIZER_ITERATIONS"),
+    (race(stop={"grad_tol": -1}), "grad_tol"),
+    (race(starts=[[0, 0, 0]]), "starts"),
+    (race(extra=1), "extra"),
+])
+def test_bad_input_is_a_clear_422(client, body, says):
+    r = client.post(f"{API}/paths", json=body)
+    assert r.status_code == 422, r.text
+    assert says in r.text
+
+
+def test_limits_from_settings(limited_client):
+    body = race(optimizers=[{"name": "gd", "lr": 0.1}] * 5)  # 5 runs > 4
+    r = limited_client.post(f"{API}/paths", json=body)
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_RUNS" in r.text
+    r = limited_client.post(f"{API}/paths", json=race(stop={"max_iterations": 101}))
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_ITERATIONS" in r.text
+    r = limited_client.get(f"{API}/surfaces/bowl?res=41")
+    assert r.status_code == 422 and "NP_MAX_GRID" in r.text
+
+
+def test_bad_surface_queries(client):
+    assert client.get(f"{API}/surfaces/nope").status_code == 422
+    r = client.get(f"{API}/surfaces/ravine?condition=abc")
+    assert r.status_code == 422 and "condition" in r.text
+    r = client.get(f"{API}/surfaces/bowl?condition=3")
+    assert r.status_code == 422 and "no parameter" in r.text
+
+
+# ---- sessions and the stream ------------------------------------------------------------
+
+def test_session_rest_lifecycle(client):
+    r = client.post(f"{API}/sessions", json=race(surface="bowl", starts=[[1, 1]]))
+    assert r.status_code == 201
+    sid = r.json()["id"]
+    assert r.json()["iterations"] == 0 and r.json()["runs"][0]["path"] == [[1, 1]]
+    d = client.post(f"{API}/sessions/{sid}/step", json={"steps": 2}).json()
+    assert d["iterations"] == 2 and d["runs"][0]["path"][1] == pytest.approx([0.8, 0.8])
+    d = client.patch(f"{API}/sessions/{sid}", json={"surface": "ravine", "starts": [[-1, 1]]}).json()
+    assert d["reset"] is True and d["iterations"] == 0 and d["config"]["surface"] == "ravine"
+    r = client.patch(f"{API}/sessions/{sid}", json={"optimizers": [{"name": "gd", "lr": -1}]})
+    assert r.status_code == 422 and "lr" in r.text
+    assert client.post(f"{API}/sessions/{sid}/reset").json()["iterations"] == 0
+    assert client.get(f"{API}/sessions/{sid}").status_code == 200
+    assert client.delete(f"{API}/sessions/{sid}").status_code == 204
+    r = client.get(f"{API}/sessions/{sid}")
+    assert r.status_code == 404 and "create a new one" in r.text
+
+
+def test_stream_frames_commands_and_a_malformed_message(client):
+    sid = client.post(f"{API}/sessions", json=race(surface="bowl", starts=[[1, 1]],
+                                                    stop={"max_iterations": 40})).json()["id"]
+    with client.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
+        config = _until(ws, "config")
+        assert config["config"]["surface"]["name"] == "bowl"
+        first = _until(ws, "frame")
+        assert first["step"] == 0 and first["from"] == -1
+        assert first["runs"][0]["path"] == [[1, 1]] and first["runs"][0]["stop_reason"] is None
+        ws.send_json({"type": "step", "n": 3})
+        f = _until(ws, "frame")
+        assert f["from"] == 0 and f["step"] == 3 and f["runs"][0]["iterations"] == [1, 2, 3]
+        assert f["runs"][0]["path"][-1] == pytest.approx([0.512, 0.512])  # 0.8³
+        ws.send_text("not json")
+        assert "bad command" in _until(ws, "error")["message"]
+        ws.send_json({"type": "set", "params": {"optimizers": [{"name": "adam", "lr": -1}]}})
+        assert "lr" in _until(ws, "error")["message"]
+        ws.send_json({"type": "set", "params": {"optimizers": [{"name": "adam", "lr": 0.1}]}})
+        msg = _until(ws, "config")
+        assert msg["reset"] is True and msg["config"]["config"]["optimizers"][0]["name"] == "adam"
+        f = _until(ws, "frame")
+        assert f["from"] == -1 and f["step"] == 0
+        ws.send_json({"type": "speed", "steps_per_frame": 10})
+        ws.send_json({"type": "play"})
+        for _ in range(200):
+            f = _until(ws, "frame")
+            if f["done"]:
+                break
+        assert f["done"] and f["runs"][0]["stop_reason"] == "max_iterations" and f["step"] == 40
+        status = _until(ws, "status")
+        assert status["done"] is True
+
+
+def test_stream_unknown_session_is_refused(client):
+    with client.websocket_connect(f"{API}/sessions/nope/stream") as ws:
+        assert ws.receive_json()["type"] == "error"
+
+
+def test_page_renders_with_params_and_preset(client):
+    r = client.get("/labs/optimizers?surface=rosenbrock")
+    assert r.status_code == 200
+    assert 'id="lab-params"' in r.text and "rosenbrock" in r.text
+    assert 'src="/static/js/optimizers/lab.js"' in r.text
+    r = client.get("/labs/optimizers?preset=momentum-on-ravine")
+    assert r.status_code == 200 and "momentum" in r.text
