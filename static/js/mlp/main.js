@@ -103,6 +103,7 @@ function onConfig(msg) {
   const config = msg.config;
   const before = state.config;
   state.config = config;
+  if (msg.reset) state.frame = null; // the old run's frame does not fit the new config
   state.params = fromConfig(config, pageKeys(state.params));
   showControls(form, state.params, config.resolved);
   const structure = structureOf(config);
@@ -175,8 +176,11 @@ function draw() {
     });
   }
   const draft = state.draft;
+  const grids = f.grids;
+  // A frame from before a problem change may lack the class confidences: draw no map then.
+  const fits = grids && (problem === "multiclass") === Boolean(grids.confidence);
   plot.draw({
-    output: draft ? null : f.grids?.output, confidence: f.grids?.confidence,
+    output: draft || !fits ? null : grids.output, confidence: grids?.confidence,
     problem, k: config.num_classes,
     train: draft ?? config.data.train, test: draft ? [] : config.data.test,
     showTest: state.params.show_test, discretize: state.params.discretize, diverged,

@@ -1,0 +1,259 @@
+"""The MLP playground in Chromium: a student presses play, switches datasets, adds layers,
+opens links, hovers the network, adds points and makes training blow up."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from playwright.sync_api import expect
+
+from tests.browser.conftest import shot
+from tests.browser.labpage import counter, is_still, lab_call, wait_for_lab
+
+PAGE = "/labs/mlp"
+
+
+def open_lab(page, server, query: str = "") -> None:
+    page.goto(server + PAGE + (f"?{query}" if query else ""))
+    wait_for_lab(page)
+    page.wait_for_selector("html[data-lab-ready]", state="attached")
+
+
+def loss(page, which: str = "train") -> float:
+    return float(page.inner_text(f"#mlp-{which}-loss"))
+
+
+def url(page) -> str:
+    """The address as the page's history.replaceState left it."""
+    return page.evaluate("location.href")
+
+
+def wait_until(predicate, timeout: float = 20.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def output_pixels(page) -> list[int]:
+    """A coarse sample of the output canvas (RGB every 8th pixel of a 64×64 copy)."""
+    return page.evaluate("""() => {
+        const src = document.querySelector('#mlp-output');
+        const c = document.createElement('canvas'); c.width = 64; c.height = 64;
+        const ctx = c.getContext('2d'); ctx.drawImage(src, 0, 0, 64, 64);
+        const d = ctx.getImageData(0, 0, 64, 64).data, out = [];
+        for (let i = 0; i < d.length; i += 32) out.push(d[i], d[i + 1], d[i + 2]);
+        return out;
+    }""")
+
+
+def test_play_trains_on_circle(page, server):
+    open_lab(page, server)
+    assert page.is_checked('input[name="dataset"][value="circle"]')
+    start_epoch = counter(page, "#mlp-epoch")
+    first_loss = loss(page)
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 40, what="40 epochs")
+    assert page.get_attribute("#mlp-play", "aria-label") == "Pause"
+    assert counter(page, "#mlp-epoch") > start_epoch
+    wait_until(lambda: loss(page) < 0.5 * first_loss, what="the loss to halve")
+    assert "train" in page.inner_text("#mlp-acc")
+    shot(page, "mlp-circle-playing")
+    page.click("#mlp-play")  # pause
+    expect(page.locator("#mlp-play")).to_have_attribute("aria-label", "Play")
+    assert is_still(page, "#mlp-epoch")  # a frame already on its way may still land
+
+
+def test_switch_to_xor_changes_the_boundary(page, server):
+    open_lab(page, server)
+    page.click("#mlp-step")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 1, what="one epoch")
+    before = output_pixels(page)
+    page.check('input[name="dataset"][value="xor"]')
+    wait_until(lambda: "dataset=xor" in url(page), what="the URL to say xor")
+    page.click("#mlp-step")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 1, what="one epoch on xor")
+
+    def changed() -> int:
+        after = output_pixels(page)
+        return sum(abs(a - b) > 30 for a, b in zip(before, after, strict=True))
+
+    wait_until(lambda: changed() > 50, what="the output plot to change")
+    shot(page, "mlp-xor")
+
+
+def test_add_a_hidden_layer_adds_a_column_of_neurons(page, server):
+    open_lab(page, server)
+    assert page.locator(".layer-head").count() == 2
+    columns = lambda: len({n.get_attribute("style").split("left:")[1].split(";")[0]  # noqa: E731
+                           for n in page.locator(".network .neuron").all()})
+    assert columns() == 2
+    page.click("#mlp-add-layer")
+    expect(page.locator(".layer-head")).to_have_count(3)
+    assert columns() == 3
+    assert page.inner_text("#mlp-layer-count") == "3"
+    expect(page.locator(".network .neuron")).to_have_count(4 + 2 + 2)
+    page.locator(".layer-head").nth(0).get_by_role("button", name="Add a neuron to layer 1").click()
+    expect(page.locator(".network .neuron")).to_have_count(5 + 2 + 2)
+    wait_until(lambda: "hidden=5%2C2%2C2" in url(page), what="the URL")
+    shot(page, "mlp-three-layers")
+
+
+def test_a_link_reproduces_its_configuration(page, server):
+    query = ("dataset=spiral&features=x1,x2,sinx1,sinx2&hidden=6,3&activation=relu&lr=0.1"
+             "&optimizer=adam&optimizer_params=%7B%22beta1%22%3A0.8%7D&seed=7&noise=10&batch_size=5")
+    open_lab(page, server, query)
+    assert page.is_checked('input[name="dataset"][value="spiral"]')
+    assert page.input_value('[data-param="activation"]') == "relu"
+    assert page.input_value('[data-param="lr"]') == "0.1"
+    assert page.input_value('[data-param="optimizer"]') == "adam"
+    assert page.input_value('[data-hyper="beta1"]') == "0.8"
+    assert page.input_value('[data-param="noise"]') == "10"
+    assert page.input_value('[data-param="batch_size"]') == "5"
+    assert page.get_attribute('[data-feature="sinx2"]', "aria-pressed") == "true"
+    assert page.get_attribute('[data-feature="x1sq"]', "aria-pressed") == "false"
+    assert page.locator(".layer-count").all_inner_texts() == ["6 neurons", "3 neurons"]
+    state = lab_call(page, "state")
+    assert state["seed"] == 7 and state["hidden"] == [6, 3] and state["dataset"] == "spiral"
+    assert "seed=7" in url(page) and "beta1" in url(page)
+    shot(page, "mlp-link")
+    # The same link in a fresh page gives the same run: identical weights before training.
+    weights = lab_call(page, "exportState")["weights"]
+    other = page.context.new_page()
+    other.goto(url(page))
+    wait_for_lab(other)
+    other.wait_for_selector("html[data-lab-ready]", state="attached")
+    assert lab_call(other, "exportState")["weights"] == weights
+    other.close()
+
+
+def test_a_rejected_link_falls_back_with_the_servers_message(browser, server):
+    # Its own page: Chromium logs the expected 422 as a console error, which the shared
+    # `page` fixture would count against the page.
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    try:
+        _rejected_link(page, server)
+    finally:
+        context.close()
+    assert errors == ["Failed to load resource: the server responded with a status of 422 "
+                      "(Unprocessable Entity)"]
+
+
+def _rejected_link(page, server):
+    open_lab(page, server, "hidden=4,99&dataset=xor")
+    message = page.locator("#mlp-message")
+    expect(message).to_be_visible()
+    expect(message).to_contain_text("over the server's limits")
+    expect(message).to_contain_text("default settings")
+    assert page.locator(".layer-count").all_inner_texts() == ["4 neurons", "2 neurons"]
+    assert page.is_checked('input[name="dataset"][value="circle"]')
+    shot(page, "mlp-rejected-link")
+
+
+def test_a_diverging_learning_rate_shows_the_banner(page, server):
+    open_lab(page, server, "dataset=plane&activation=relu&hidden=4,2&lr=0.01")
+    expect(page.locator("#mlp-diverged")).to_be_hidden()
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 3, what="3 epochs")
+    page.select_option('[data-param="lr"]', "10")
+    expect(page.locator("#mlp-diverged")).to_be_visible(timeout=20_000)
+    expect(page.locator("#mlp-diverged")).to_contain_text("Lower the learning rate")
+    # Changing the learning rate continued the run (no reset) until it blew up.
+    assert counter(page, "#mlp-epoch") >= 3
+    expect(page.locator("#mlp-play")).to_have_attribute("aria-label", "Play")
+    shot(page, "mlp-diverged")
+    page.select_option('[data-param="lr"]', "0.01")
+    page.click("#mlp-reset")
+    expect(page.locator("#mlp-diverged")).to_be_hidden()
+
+
+def test_hovering_shows_a_neurons_map_and_an_edges_weight(page, server):
+    open_lab(page, server)
+    page.click("#mlp-step")
+    neuron = page.locator(".network .neuron canvas").nth(1)
+    neuron.hover()
+    tip = page.locator("#mlp-tip")
+    expect(tip).to_be_visible()
+    expect(tip).to_contain_text("Layer 1, neuron 2")
+    expect(tip).to_contain_text("value at")
+    assert tip.locator("canvas").bounding_box()["width"] >= 150
+    shot(page, "mlp-hover-neuron")
+    page.mouse.move(5, 5)
+    expect(tip).to_be_hidden()
+    edge = page.locator(".edge-hit").first
+    box = page.locator("#mlp-network").bounding_box()
+    edge.dispatch_event("mousemove", {"clientX": box["x"] + 100, "clientY": box["y"] + 100})
+    expect(tip).to_contain_text("Weight")
+    expect(tip).to_contain_text("X₁ → neuron 1 of layer 1")
+
+
+def test_click_adds_points_and_clear_starts_over(page, server):
+    open_lab(page, server)
+    canvas = page.locator("#mlp-output")
+    box = canvas.bounding_box()
+    page.check('input[name="add_label"][value="-1"]')
+    canvas.click(position={"x": box["width"] / 2, "y": box["height"] / 3})
+    expect(page.locator("#mlp-custom-chip")).to_contain_text("Your points (501)")
+    page.click("#mlp-clear")
+    expect(page.locator("#mlp-message")).to_contain_text("Click on the output plot")
+    page.check('input[name="add_label"][value="1"]')
+    canvas.click(position={"x": box["width"] * 0.3, "y": box["height"] * 0.3})
+    page.check('input[name="add_label"][value="-1"]')
+    canvas.click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.6})
+    expect(page.locator("#mlp-custom-chip")).to_contain_text("Your points (2)")
+    state = lab_call(page, "state")
+    assert [p[2] for p in json.loads(state["points"])] == [1, -1]
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 5, what="training on two points")
+    shot(page, "mlp-own-points")
+
+
+def test_multiclass_uses_softmax_and_class_colours(page, server):
+    open_lab(page, server)
+    page.select_option('[data-param="problem"]', "multiclass")
+    expect(page.locator('input[name="dataset"][value="blobs"]')).to_be_checked()
+    expect(page.locator('[data-param="loss"]')).to_have_value("softmax_ce")
+    expect(page.locator("#mlp-classes .swatch")).to_have_count(3)
+    page.select_option('[data-param="num_classes"]', "4")
+    expect(page.locator("#mlp-classes .swatch")).to_have_count(4)
+    expect(page.locator(".network .output")).to_have_count(4)
+    page.select_option('[data-param="speed"]', "5")
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 30, what="30 epochs")
+    wait_until(lambda: "100.0 % train" in page.inner_text("#mlp-acc")
+               or float(page.inner_text("#mlp-acc").split("%")[0]) > 90, what="accuracy > 90 %")
+    shot(page, "mlp-multiclass")
+
+
+def test_optimizer_change_swaps_its_settings_and_keeps_the_run(page, server):
+    open_lab(page, server)
+    page.click("#mlp-step")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 1, what="one epoch")
+    page.select_option('[data-param="optimizer"]', "momentum")
+    expect(page.locator('[data-hyper="momentum"]')).to_have_value("0.9")
+    page.fill('[data-hyper="momentum"]', "0.5")
+    page.locator('[data-hyper="momentum"]').dispatch_event("change")
+    wait_until(lambda: "%22momentum%22%3A0.5" in url(page), what="the URL to keep momentum 0.5")
+    assert counter(page, "#mlp-epoch") >= 1  # the optimizer changed, the run went on
+    assert lab_call(page, "state")["optimizer"] == "momentum"
+
+
+def test_export_and_import_restore_the_weights(page, server):
+    open_lab(page, server, "hidden=3&seed=3")
+    page.click("#mlp-step")
+    page.click("#mlp-step")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 2, what="two epochs")
+    saved = lab_call(page, "exportState")
+    assert saved["config"]["hidden"] == [3] and saved["epoch"] == 2
+    page.click("#mlp-reset")
+    wait_until(lambda: counter(page, "#mlp-epoch") == 0, what="the reset")
+    assert lab_call(page, "exportState")["weights"] != saved["weights"]
+    lab_call(page, "importState", saved)
+    wait_until(lambda: lab_call(page, "exportState")["weights"] == saved["weights"], what="the import")
