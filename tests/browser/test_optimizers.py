@@ -108,6 +108,48 @@ def test_real_loss_surface_early_stopping(page, server):
 
 
 def test_bad_configuration_shows_a_message(page, server):
-    page.goto(server + "/labs/optimizers?max_iterations=1000000000")
+    page.goto(server + "/labs/optimizers")
+    page.wait_for_selector(READY)
+    page.fill("#opt-max-iter", "1000000000")
+    page.press("#opt-max-iter", "Tab")
     page.wait_for_selector("#opt-message:not([hidden])")
     assert "NP_MAX_OPTIMIZER_ITERATIONS" in page.inner_text("#opt-message")
+    # A negative learning rate: the server names the field.
+    page.fill("tr[data-kind='gd'] .opt-lr", "-1")
+    page.press("tr[data-kind='gd'] .opt-lr", "Tab")
+    page.wait_for_function("() => document.querySelector('#opt-message').textContent.includes('lr')")
+
+
+def test_race_preset_on_rosenbrock(page, server):
+    page.goto(server + "/labs/optimizers?preset=optimizers-race")
+    page.wait_for_selector(READY)
+    assert page.input_value("#opt-surface") == "rosenbrock"
+    page.click("#opt-play")
+    page.wait_for_function(ALL_STOPPED, timeout=60_000)
+    adam = page.locator("#opt-status li[data-optimizer='adam']").inner_text()
+    assert "converged" in adam
+    gd = page.locator("#opt-status li[data-optimizer='gd']").inner_text()
+    assert "iteration limit" in gd
+    page.wait_for_function(EXPLORER_DONE, timeout=10_000)
+    shot(page, "optimizers-race-rosenbrock")
+
+
+def test_surfaces_with_other_windows_and_several_starts(page, server):
+    page.goto(server + "/labs/optimizers?surface=himmelblau&max_iterations=300&speed=50")
+    page.wait_for_selector(READY)
+    box = page.locator("#opt-canvas").bounding_box()
+    # Shift-click three more start points: 4 starts × 5 optimizers = 20 runs.
+    for fx, fy in [(0.2, 0.2), (0.8, 0.2), (0.2, 0.8)]:
+        at = {"x": box["width"] * fx, "y": box["height"] * fy}
+        page.click("#opt-canvas", position=at, modifiers=["Shift"])
+    page.wait_for_function("() => JSON.parse(new URLSearchParams(location.search).get('starts')).length "
+                           "=== 4")
+    page.wait_for_function("() => document.querySelectorAll('#opt-status li').length === 20")
+    page.click("#opt-play")
+    page.wait_for_function(ALL_STOPPED, timeout=30_000)
+    shot(page, "optimizers-himmelblau-starts")
+    page.select_option("#opt-surface", "camel")
+    page.wait_for_function("() => document.querySelector('#opt-surface-label').textContent "
+                           "=== 'Six-hump camel'")
+    box = page.locator("#opt-canvas").bounding_box()
+    assert abs(box["height"] / box["width"] - 0.75) < 0.02  # the window is 4 × 3

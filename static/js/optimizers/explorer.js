@@ -1,6 +1,6 @@
 // The step-size explorer: one optimizer with four learning rates on the ravine, side by side.
 // One stateless POST /api/v1/optimizers/paths computes all four paths; each is revealed over
-// about a second and a half.
+// about a second.
 
 import { COLORS, NAMES } from "./params.js";
 import { drawHead, drawPath, frame, renderSurface } from "./contour.js";
@@ -68,7 +68,7 @@ export function createExplorer({ onChange, onError }) {
     cancelAnimationFrame(anim);
     const t0 = performance.now();
     const tick = (now) => {
-      const share = Math.min(1, (now - t0) / 1500);
+      const share = Math.min(1, (now - t0) / 1000);
       draw(share);
       if (share < 1) anim = requestAnimationFrame(tick);
     };

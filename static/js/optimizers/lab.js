@@ -33,6 +33,7 @@ function kindsFrom(p) {
   for (const k of KINDS) {
     const given = p.optimizers.find((o) => o.name === k);
     out[k] = {
+      // An optimizer named without lr (the default set) starts at the surface's suggestion.
       on: Boolean(given), lr: given?.lr ?? sug[k] ?? catalog.optimizers[k].lr,
       hyperparameters: { ...(given?.hyperparameters || {}) },
       schedule: given?.schedule || "none", schedule_params: { ...(given?.schedule_params || {}) },
@@ -104,6 +105,11 @@ function buildHyper(kind) {
   }
 }
 
+const PARAM_LABELS = {
+  condition: "condition κ", height: "cliff height", steepness: "cliff steepness",
+  noise: "data noise %", feature_scale: "x₂ scale", l2: "L2 λ", n_points: "points", seed: "data seed",
+};
+
 function buildSurfaceParams() {
   const box = $("opt-surface-params");
   box.replaceChildren();
@@ -115,7 +121,7 @@ function buildSurfaceParams() {
       changed({ surface: true });
     }, { min: spec.min, max: spec.max });
     input.id = `opt-sp-${name}`;
-    box.append(field(name === "condition" ? "condition κ" : name.replace("_", " "), input));
+    box.append(field(PARAM_LABELS[name] || name.replace("_", " "), input));
   }
 }
 
@@ -274,6 +280,8 @@ async function resync() {
   const data = await r.json();
   runs = data.runs.map((d, i) => ({ meta: { ...(runs[i]?.meta || {}), ...d }, iters: d.iterations, pts: d.path, loss: d.losses }));
   have = data.iterations;
+  done = data.done;
+  $("opt-iter").textContent = String(have);
   draw();
 }
 
@@ -413,6 +421,7 @@ registerLab({
   importState: (obj) => {
     params = coerce(obj.params || obj);
     kinds = kindsFrom(params);
+    params.optimizers = optimizersFrom(kinds);
     fillControls();
     changed({ surface: true });
     explorer.start(params);
@@ -421,6 +430,7 @@ registerLab({
 });
 
 kinds = kindsFrom(params);
+params.optimizers = optimizersFrom(kinds);
 fillControls();
 wire();
 syncURL(urlState(params));

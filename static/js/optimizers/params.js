@@ -16,10 +16,11 @@ export const COLORS = {
   adagrad: "#ffffff", rmsprop: "#3ddc4a", adam: "#4d8dff",
 };
 
+export const LECTURE = ["gd", "momentum", "adagrad", "rmsprop", "adam"];
+
 export const DEFAULTS = {
   surface: "ravine", surface_params: {}, starts: null,
-  optimizers: [{ name: "gd", lr: 0.1 }, { name: "momentum", lr: 0.03 }, { name: "adagrad", lr: 0.5 },
-    { name: "rmsprop", lr: 0.05 }, { name: "adam", lr: 0.1 }],
+  optimizers: null, // the lecture's five at the surface's suggested learning rates
   seed: 0, max_iterations: 500, grad_tol: 1e-6, loss_tol: 0, patience: 0,
   internals: false, speed: 2,
   ex_optimizer: "gd", ex_condition: 10, ex_lrs: [0.01, 0.1, 0.19, 0.21], ex_iterations: 200,
@@ -53,7 +54,7 @@ export function coerce(raw) {
     else if (k === "internals") p[k] = v === true || ["1", "true", "on", "yes"].includes(String(v).toLowerCase());
     else p[k] = number(v);
   }
-  if (!Array.isArray(p.optimizers)) p.optimizers = DEFAULTS.optimizers;
+  if (!Array.isArray(p.optimizers)) p.optimizers = LECTURE.map((name) => ({ name }));
   p.optimizers = p.optimizers.map((o) => (typeof o === "string" ? { name: o } : o));
   if (!p.surface_params || typeof p.surface_params !== "object") p.surface_params = {};
   return p;
