@@ -210,6 +210,8 @@ def test_click_adds_points_and_clear_starts_over(page, server):
     expect(page.locator("#mlp-custom-chip")).to_contain_text("Your points (2)")
     state = lab_call(page, "state")
     assert [p[2] for p in json.loads(state["points"])] == [1, -1]
+    assert state["train_percent"] == 90  # both drawn points train
+    expect(page.locator("#mlp-acc")).to_contain_text("– test")
     page.click("#mlp-play")
     wait_until(lambda: counter(page, "#mlp-epoch") >= 5, what="training on two points")
     shot(page, "mlp-own-points")

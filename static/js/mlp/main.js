@@ -286,7 +286,8 @@ function addPoint(x1, x2) {
   if (state.draft) {
     state.draft.push(point);
     if (state.draft.length < 2) { queueDraw(); return; }
-    commitPoints(state.draft);
+    // Drawn data is small: train on 90 % of it (the slider's top), so 2 points both train.
+    commitPoints(state.draft, { train_percent: Math.max(90, state.params.train_percent) });
     return;
   }
   const base = state.params.points ?? [...config.data.train, ...config.data.test];
@@ -297,10 +298,10 @@ function addPoint(x1, x2) {
   commitPoints([...base, point]);
 }
 
-function commitPoints(points) {
+function commitPoints(points, extra = {}) {
   state.draft = null;
   $("#mlp-message").hidden = true;
-  setParams({ points, problem: state.config.resolved.problem });
+  setParams({ points, problem: state.config.resolved.problem, ...extra });
 }
 
 $("#mlp-clear").addEventListener("click", () => {
