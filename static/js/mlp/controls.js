@@ -73,6 +73,7 @@ export function showControls(form, p, resolved) {
   for (const o of loss.options) o.disabled = !lossOk[problem].includes(o.value);
   form.querySelector("#mlp-classes-field").hidden = problem !== "multiclass";
   form.querySelector("#mlp-layer-count").textContent = p.hidden.length;
+  form.querySelector("#mlp-layer-word").textContent = p.hidden.length === 1 ? "hidden layer" : "hidden layers";
   showHyper(form, p.optimizer_params || {});
 }
 
