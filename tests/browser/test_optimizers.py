@@ -153,3 +153,26 @@ def test_surfaces_with_other_windows_and_several_starts(page, server):
                            "=== 'Six-hump camel'")
     box = page.locator("#opt-canvas").bounding_box()
     assert abs(box["height"] / box["width"] - 0.75) < 0.02  # the window is 4 × 3
+
+
+def test_hyperparameters_and_schedule_reach_the_url(page, server):
+    page.goto(server + "/labs/optimizers?surface=ravine")
+    page.wait_for_selector(READY)
+    page.click("tr[data-kind='momentum'] .more")
+    page.fill("[aria-label='Momentum momentum']", "0.5")
+    page.press("[aria-label='Momentum momentum']", "Tab")
+    page.select_option("[aria-label='Momentum learning-rate schedule']", "exponential")
+    page.fill("[aria-label='Momentum schedule gamma']", "0.95")
+    page.press("[aria-label='Momentum schedule gamma']", "Tab")
+    page.wait_for_function("() => location.search.includes('0.95')")
+    opts = json.loads(parse_qs(urlparse(page.url).query)["optimizers"][0])
+    mom = next(o for o in opts if o["name"] == "momentum")
+    assert mom["hyperparameters"] == {"momentum": 0.5}
+    assert mom["schedule"] == "exponential" and mom["schedule_params"] == {"gamma": 0.95}
+    page.click("#opt-play")
+    page.wait_for_function(ALL_STOPPED, timeout=20_000)
+    # γ_t = 0.03 · 0.95^t sums to 0.6 at most, so momentum stalls
+    # short of the minimum: a schedule that decays too fast, shown, not hidden.
+    text = page.locator("#opt-status li[data-optimizer='momentum']").inner_text()
+    assert "iteration limit" in text
+    assert "converged" in page.locator("#opt-status li[data-optimizer='gd']").inner_text()
