@@ -315,12 +315,22 @@ if (bar) {
       say(`Imported ${file.name}.`);
     });
   });
-  // Close an open presets menu on a click elsewhere or Escape.
-  document.addEventListener("click", (ev) => {
-    for (const menu of bar.querySelectorAll("details[open]")) if (!menu.contains(ev.target)) menu.open = false;
-  });
-  document.addEventListener("keydown", (ev) => {
-    if (ev.key === "Escape") for (const menu of bar.querySelectorAll("details[open]")) menu.open = false;
+  // The presets popover opens under its button, inside the window.
+  const menu = document.getElementById("presets-menu");
+  const opener = bar.querySelector('[popovertarget="presets-menu"]');
+  menu?.addEventListener("toggle", (ev) => {
+    if (ev.newState !== "open") return;
+    const r = opener.getBoundingClientRect();
+    const width = menu.offsetWidth;
+    menu.style.left = `${Math.max(8, Math.min(r.right - width, innerWidth - width - 8))}px`;
+    const below = innerHeight - r.bottom - 12;
+    if (below >= 160 || below >= r.top) {
+      menu.style.top = `${r.bottom + 4}px`;
+      menu.style.maxHeight = `${below}px`;
+    } else {
+      menu.style.maxHeight = `${r.top - 12}px`;
+      menu.style.top = `${Math.max(8, r.top - 4 - Math.min(menu.scrollHeight, r.top - 12))}px`;
+    }
   });
   document.addEventListener("np:lab-ready", enable);
   document.addEventListener("np:lab-drawn", enable);
