@@ -28,6 +28,23 @@ def grid(values: np.ndarray, lo: float | None = None, hi: float | None = None,
     }
 
 
+def symmetric_stack(values: np.ndarray, floor: float = 1.0) -> list[dict[str, Any]]:
+    """One grid a slice of `values` (n, h, w), each over its own range ±max(floor, max|v|).
+
+    Colour keeps its meaning (the sign) while values beyond ±1 (ReLU units, x² features)
+    keep their shape. Quantized in one vectorized pass for the whole stack.
+    """
+    v = np.nan_to_num(np.asarray(values, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    m = np.maximum(floor, np.abs(v).reshape(len(v), -1).max(axis=1, initial=0.0))
+    q = np.rint((np.clip(v / m[:, None, None], -1.0, 1.0) + 1.0) * 127.5).astype(np.uint8)
+    shape = list(q.shape[1:])
+    return [
+        {"shape": shape, "range": [-float(mi), float(mi)], "dtype": "uint8",
+         "data": base64.b64encode(qi.tobytes()).decode("ascii")}
+        for mi, qi in zip(m, q, strict=True)
+    ]
+
+
 def labels(values: np.ndarray) -> dict[str, Any]:
     """Small non-negative integers (class indices) as a uint8 grid, range [0, 255]."""
     q = np.clip(np.asarray(values), 0, 255).astype(np.uint8)
@@ -42,6 +59,11 @@ def labels(values: np.ndarray) -> dict[str, Any]:
 def finite(obj: Any, digits: int | None = None) -> Any:
     """A JSON-safe copy: arrays to lists, NaN/±inf to None, optional rounding of floats."""
     if isinstance(obj, np.ndarray):
+        if obj.dtype.kind == "f":
+            if digits is not None:
+                obj = np.round(obj, digits)
+            if np.isfinite(obj).all():  # the usual case: no per-element walk
+                return obj.tolist()
         return finite(obj.tolist(), digits)
     if isinstance(obj, dict):
         return {k: finite(v, digits) for k, v in obj.items()}
@@ -56,10 +78,13 @@ def finite(obj: Any, digits: int | None = None) -> Any:
     return obj
 
 
-def decimate(values: list[Any], most: int) -> list[Any]:
-    """At most `most` evenly spaced entries, always keeping the last."""
-    n = len(values)
+def decimate_indices(n: int, most: int) -> np.ndarray:
+    """At most `most` evenly spaced indices into n entries, always keeping the first and last."""
     if n <= most:
-        return list(values)
-    idx = np.linspace(0, n - 1, most).round().astype(int)
-    return [values[i] for i in idx]
+        return np.arange(n)
+    return np.unique(np.linspace(0, n - 1, most).round().astype(int))
+
+
+def decimate(values: list[Any], most: int) -> list[Any]:
+    """At most `most` evenly spaced entries, always keeping the first and last."""
+    return [values[i] for i in decimate_indices(len(values), most)]

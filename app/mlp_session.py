@@ -167,7 +167,7 @@ def data_out(trainer: Trainer) -> dict[str, Any]:
 
 def metrics_out(trainer: Trainer) -> dict[str, Any]:
     m = trainer.metrics()
-    return {
+    return encoding.finite({
         "step": m.step,
         "epoch": m.epoch,
         "train_loss": m.train_loss,
@@ -175,7 +175,7 @@ def metrics_out(trainer: Trainer) -> dict[str, Any]:
         "train_accuracy": m.train_accuracy,
         "test_accuracy": m.test_accuracy,
         "diverged": m.diverged,
-    }
+    })
 
 
 def grids_out(trainer: Trainer, res: int, neuron_res: int) -> dict[str, Any]:
@@ -188,15 +188,9 @@ def grids_out(trainer: Trainer, res: int, neuron_res: int) -> dict[str, Any]:
     else:
         out["output"] = encoding.grid(g["output"], -1.0, 1.0)
     small = g if neuron_res == res else trainer.grids(neuron_res)
-    out["inputs"] = [_symmetric(f) for f in small["inputs"]]
-    out["neurons"] = [[_symmetric(a) for a in layer] for layer in small["neurons"]]
+    out["inputs"] = encoding.symmetric_stack(small["inputs"])
+    out["neurons"] = [encoding.symmetric_stack(layer) for layer in small["neurons"]]
     return out
-
-
-def _symmetric(values: np.ndarray) -> dict[str, Any]:
-    # Colour keeps its meaning (sign) while values beyond ±1 (ReLU, features) keep their shape.
-    m = max(1.0, encoding.finite_range(values, symmetric=True)[1])
-    return encoding.grid(values, -m, m)
 
 
 def trace_out(trainer: Trainer) -> list[dict[str, Any]] | None:
@@ -224,12 +218,12 @@ def optimizer_out(trainer: Trainer) -> dict[str, Any]:
 
 def history_out(trainer: Trainer, most: int = 200) -> dict[str, Any]:
     h = trainer.history
-    idx = encoding.decimate(list(range(len(h.epochs))), most)
-    return encoding.finite({
-        "epochs": [h.epochs[i] for i in idx],
-        "train_loss": [h.train_loss[i] for i in idx],
-        "test_loss": [h.test_loss[i] for i in idx],
-    }, 6)
+    idx = encoding.decimate_indices(len(h.epochs), most)
+    return {
+        "epochs": np.asarray(h.epochs)[idx].tolist(),
+        "train_loss": encoding.finite(np.asarray(h.train_loss)[idx], 6),
+        "test_loss": encoding.finite(np.asarray(h.test_loss)[idx], 6),
+    }
 
 
 def snapshot(trainer: Trainer, include: Sequence[str], res: int = 50, neuron_res: int = 20) -> dict[str, Any]:
@@ -249,7 +243,7 @@ def snapshot(trainer: Trainer, include: Sequence[str], res: int = 50, neuron_res
         out["optimizer"] = optimizer_out(trainer)
     if "data" in include:
         out["data"] = data_out(trainer)
-    return encoding.finite(out)
+    return out  # every part above is JSON-safe already
 
 
 class FrameOptions(BaseModel):
@@ -315,32 +309,19 @@ class MLPRunner:
 
         Shapes must match the current network; nothing changes when one does not.
         """
-        model = self.trainer.model
-        if not isinstance(weights, list) or len(weights) != len(model.W):
-            raise ValueError(f"weights: give a list of {len(model.W)} layers of {{'W', 'b'}}")
-        new = []
-        for i, (layer, W, b) in enumerate(zip(weights, model.W, model.b, strict=True)):
+        layers = len(self.trainer.model.W)
+        if not isinstance(weights, list) or len(weights) != layers:
+            raise ValueError(f"weights: give a list of {layers} layers of {{'W', 'b'}}")
+        pairs = []
+        for i, layer in enumerate(weights):
             if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
                 raise ValueError(f"weights.{i}: give {{'W': [[...]], 'b': [...]}}")
             try:
-                W_new = np.asarray(layer["W"], dtype=np.float64)
-                b_new = np.asarray(layer["b"], dtype=np.float64)
+                W, b = (np.asarray(layer[k], dtype=np.float64) for k in ("W", "b"))
             except (TypeError, ValueError):
                 raise ValueError(f"weights.{i}: W and b must be numbers") from None
-            if W_new.shape != W.shape or b_new.shape != b.shape:
-                raise ValueError(
-                    f"weights.{i}: W must have shape {list(W.shape)} and b {list(b.shape)}, "
-                    f"got {list(W_new.shape)} and {list(b_new.shape)}"
-                )
-            if not (np.all(np.isfinite(W_new)) and np.all(np.isfinite(b_new))):
-                raise ValueError(f"weights.{i}: values must be finite")
-            new.append((W_new, b_new))
-        for (W_new, b_new), W, b in zip(new, model.W, model.b, strict=True):
-            W[...] = W_new
-            b[...] = b_new
-        self.trainer.trace = None
-        # The trainer caches metrics per step count; new weights at the same step need fresh ones.
-        self.trainer._metrics = None
+            pairs.append((W, b))
+        self.trainer.set_weights(pairs)
 
 
 def _changed(old: MLPConfig, new: MLPConfig) -> dict[str, Any]:

@@ -102,7 +102,10 @@ class Subscriber:
 
 
 def _dumps(message: dict[str, Any]) -> str:
-    return json.dumps(finite(message), allow_nan=False, separators=(",", ":"))
+    try:  # frames are built JSON-safe; walking them again would cost more than the encoding
+        return json.dumps(message, allow_nan=False, separators=(",", ":"))
+    except (ValueError, TypeError):
+        return json.dumps(finite(message), allow_nan=False, separators=(",", ":"))
 
 
 def broadcast(session: Session, message: dict[str, Any]) -> None:

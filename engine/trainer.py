@@ -293,6 +293,27 @@ class Trainer:
             F = self._grid_inputs[res] = features.transform(P, self.config.features)
         return F
 
+    def set_weights(self, pairs: list[tuple[Array, Array]]) -> None:
+        """Load (W, b) for every layer, in place (the optimizer holds these arrays).
+
+        Raises ValueError naming the layer when a shape does not match the network or a value
+        is not finite; nothing changes then.
+        """
+        model = self.model
+        for i, ((W_new, b_new), W, b) in enumerate(zip(pairs, model.W, model.b, strict=True)):
+            if W_new.shape != W.shape or b_new.shape != b.shape:
+                raise ValueError(
+                    f"weights.{i}: W must have shape {list(W.shape)} and b {list(b.shape)}, "
+                    f"got {list(W_new.shape)} and {list(b_new.shape)}"
+                )
+            if not (np.isfinite(W_new).all() and np.isfinite(b_new).all()):
+                raise ValueError(f"weights.{i}: values must be finite")
+        for (W_new, b_new), W, b in zip(pairs, model.W, model.b, strict=True):
+            W[...] = W_new
+            b[...] = b_new
+        self.trace = None
+        self._metrics = None  # cached per step; new weights at the same step need fresh ones
+
     def weights(self) -> list[dict[str, Array]]:
         return [{"W": W, "b": b} for W, b in zip(self.model.W, self.model.b, strict=True)]
 
