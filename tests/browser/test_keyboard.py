@@ -110,7 +110,8 @@ def test_present_mode_enlarges_type_and_lines(page, server, lab):
     assert style == {"line": 3.5, "gridLine": 1.5, "point": 6.5, "font": 20}
     # the lab's smallest visible text is still legible from the back of the room
     smallest = page.evaluate("""() => Math.min(...[...document.querySelectorAll('main *')]
-        .filter(e => e.offsetParent !== null && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
+        .filter(e => e.offsetParent !== null
+                     && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
         .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 14, f"the smallest text in presenter mode is {smallest}px"
     shot(page, f"present-{lab}")
