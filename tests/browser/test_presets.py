@@ -5,6 +5,8 @@ A preset's optional "expect" object says what its scene shows:
   {"text": "not linearly separable"}  the lab's page shows this text (case-insensitive; a list:
                                       every one of them),
   {"accuracy": "100"}                 the page shows "Accuracy … 100 %" (100.0 % too),
+  {"match": ["re1", "re2"]}           regular expressions the page's text matches, waited for
+                                      one after the other (e.g. an epoch count, then a loss),
   {"play": false}                     do not press play first (default: play),
   {"timeout": 30}                     seconds to wait for it (default 30).
 Without "expect", the test checks that the page opens with the preset's parameters.
@@ -91,6 +93,8 @@ def test_preset_loads_and_shows_its_promise(page, server, name):
     texts = expect.get("text", [])
     for text in [texts] if isinstance(texts, str) else texts:
         main_text_matches(page, re.escape(text), timeout)
+    for pattern in expect.get("match", []):
+        main_text_matches(page, pattern, timeout)
     if "accuracy" in expect:
         value = re.escape(str(expect["accuracy"]))
         main_text_matches(page, rf"accuracy[^0-9]{{0,40}}{value}(\.0+)?\s*%", timeout)
