@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from typing import Any, Literal
 
 import numpy as np
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app import encoding
 from app.settings import Settings
@@ -146,6 +147,45 @@ def full_trace(cfg: BackpropIn) -> dict[str, Any]:
     return encoding.finite(out)
 
 
+def state_errors(exc: ValidationError) -> str:
+    """A rejected `state`, each problem named as state.<field>."""
+    problems = []
+    for e in exc.errors():
+        where = "".join(f".{p}" for p in e["loc"])
+        problems.append(f"state{where}: {e['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
+class WalkStateIn(BaseModel):
+    """A saved walk-through to continue (as the page exports it): the network's current
+    weights and biases, the iteration, the step shown and the error history."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    weights: list[float] = Field(description="w1, w2, … now, in slide order")
+    bias_values: list[float] | None = Field(None, description="b1, b2, … now (when biases are on)")
+    iteration: int = Field(0, ge=0, le=MAX_REPEATS, description="updates applied so far")
+    stage: int = Field(1, ge=1, le=6, description="the step shown, 1 (initialize) … 6 (repeat)")
+    losses: list[float | None] | None = Field(
+        None, max_length=MAX_REPEATS + 1, description="E before the first update and after each one")
+    loss_iterations: list[int] | None = Field(
+        None, description="the iteration of each listed E (default 0, 1, 2, …)")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> WalkStateIn:
+        if self.losses is None:
+            if self.loss_iterations is not None:
+                raise ValueError("loss_iterations needs losses")
+            return self
+        its = self.loss_iterations if self.loss_iterations is not None else list(range(len(self.losses)))
+        if len(its) != len(self.losses) or not self.losses:
+            raise ValueError("losses and loss_iterations must have the same, non-zero length")
+        if its[0] != 0 or its[-1] != self.iteration or any(b <= a for a, b in itertools.pairwise(its)):
+            raise ValueError("loss_iterations must rise from 0 to the iteration")
+        self.loss_iterations = its
+        return self
+
+
 class BackpropRunner:
     """A live walk-through: one unit of work = one of the six steps (2–6 repeat)."""
 
@@ -159,9 +199,38 @@ class BackpropRunner:
         self.stage = 0
         self.iteration = 0
         self.diverged = False
-        self.losses: list[float] = [backprop.loss_of(self.net, np.array(self.cfg.inputs),
-                                                     np.array(self.cfg.targets), self.cfg.loss)]
+        self.losses: list[float] = [self._loss()]
+        self.loss_iterations: list[int] = [0]
         self._trace: dict[str, Any] | None = None
+
+    def _loss(self) -> float:
+        with np.errstate(all="ignore"):
+            x, t = np.array(self.cfg.inputs), np.array(self.cfg.targets)
+            return backprop.loss_of(self.net, x, t, self.cfg.loss)
+
+    def restore(self, state: WalkStateIn) -> None:
+        """Continue from saved weights: the network, the iteration, the step and the history.
+
+        The newest error is recomputed from the weights (so it always matches them). Raises
+        ValueError when the counts do not fit the network; nothing changes then.
+        """
+        kw = {"biases": self.cfg.biases, "activation": self.cfg.activation,
+              "output_activation": self.cfg.resolved_output_activation}
+        try:
+            net = backprop.Network.from_flat(self.cfg.sizes, state.weights, state.bias_values, **kw)  # type: ignore[arg-type]
+        except ValueError as exc:
+            raise ValueError(f"state: {exc}") from None
+        self.net = net
+        self.iteration = state.iteration
+        self.stage = state.stage - 1
+        E = self._loss()
+        if state.losses is None:
+            self.losses, self.loss_iterations = [E], [state.iteration]
+        else:
+            self.losses = [np.nan if v is None else v for v in state.losses[:-1]] + [E]
+            self.loss_iterations = list(state.loss_iterations or [])
+        self.diverged = not np.isfinite(E)
+        self._trace = None
 
     def advance(self, n: int) -> int:
         done = 0
@@ -182,6 +251,7 @@ class BackpropRunner:
             E = backprop.loss_of(self.net, x, t, self.cfg.loss)
         self.iteration += 1
         self.losses.append(E)
+        self.loss_iterations.append(self.iteration)
         self._trace = None
         finite = np.isfinite(E) and all(np.all(np.isfinite(W)) for W in self.net.W)
         self.diverged = not finite
@@ -200,7 +270,7 @@ class BackpropRunner:
             "iteration": self.iteration,
             "diverged": self.diverged,
             "losses": encoding.decimate(self.losses, 400),
-            "loss_iterations": encoding.decimate(list(range(len(self.losses))), 400),
+            "loss_iterations": encoding.decimate(self.loss_iterations, 400),
             "network": net_out(self.net),
             "trace": self._trace,
         })
@@ -209,10 +279,22 @@ class BackpropRunner:
         return encoding.finite({**self.cfg.model_dump(), "output_activation": self.net.output_activation})
 
     def apply(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Any change starts the walk-through over from step 1 with the new settings."""
-        cfg = BackpropIn(**{**self.cfg.model_dump(), **params})
-        self.cfg = cfg
-        self.reset()
+        """Any change starts the walk-through over from step 1 with the new settings.
+
+        `state` (WalkStateIn: the current weights, iteration, step, error history) then
+        continues a saved walk-through, e.g. an imported one. Nothing changes when the config
+        or the state is rejected (ValueError naming the field).
+        """
+        state = params.get("state")
+        cfg = BackpropIn(**{**self.cfg.model_dump(), **{k: v for k, v in params.items() if k != "state"}})
+        fresh = BackpropRunner(cfg, self.settings)
+        if state is not None:
+            try:
+                saved = WalkStateIn.model_validate(state)
+            except ValidationError as exc:
+                raise ValueError(state_errors(exc)) from None
+            fresh.restore(saved)
+        self.__dict__.update(fresh.__dict__)
         return {"reset": True}
 
 

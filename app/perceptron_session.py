@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import numpy as np
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from app import encoding
 from app.settings import Settings
@@ -109,6 +109,32 @@ class StepIn(BaseModel):
         return self
 
 
+def state_errors(exc: ValidationError) -> str:
+    """A rejected `state`, each problem named as state.<field>."""
+    problems = []
+    for e in exc.errors():
+        where = "".join(f".{p}" for p in e["loc"])
+        problems.append(f"state{where}: {e['msg'].removeprefix('Value error, ')}")
+    return "; ".join(problems)
+
+
+class RunStateIn(BaseModel):
+    """A saved run to continue (a frame's fields, as the page exports them)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    w: list[float] = Field(description="one weight per feature")
+    b: float
+    epoch: int = Field(1, ge=1, description="the current epoch (1-based)")
+    position: int = Field(0, ge=0, description="examples already presented in the current epoch")
+    mistakes_per_epoch: list[int] = Field([], description="mistakes of every finished epoch")
+    sq_error_per_epoch: list[float] | None = Field(None, description="mean ½(y − s)² of every finished epoch")
+    total_mistakes: int | None = Field(None, ge=0, description="mistakes so far (default: finished epochs')")
+    epoch_sq_error: float = Field(0.0, description="Σ ½(y − s)² so far in the current epoch")
+    status: Literal["running", "converged", "cycle", "epoch_limit"] = "running"
+    cycle_start: int | None = Field(None, ge=0, description="a cycle's epoch whose start weights recur")
+
+
 def build(cfg: PerceptronIn) -> tuple[perceptron.Perceptron, np.ndarray, np.ndarray]:
     X, y = cfg.data()
     run = perceptron.Perceptron(
@@ -164,6 +190,8 @@ def summary(run: perceptron.Perceptron) -> dict[str, Any]:
         "sq_error_per_epoch": run.sq_error_per_epoch,
         "w": run.w,
         "b": run.b,
+        "epoch_sq_error": run.epoch_sq_error,
+        "cycle_start": run.cycle_start,
     }
 
 
@@ -250,12 +278,26 @@ class PerceptronRunner:
         return encoding.finite({**self.cfg.model_dump(), "data": data_out(self.cfg, self.X, self.y)})
 
     def apply(self, params: dict[str, Any]) -> dict[str, Any]:
-        """Any config change starts the run over with the new settings."""
-        cfg = PerceptronIn(**{**self.cfg.model_dump(), **params})
+        """Any config change starts the run over with the new settings.
+
+        `state` (RunStateIn: w, b, epoch, position, mistakes …, as frames carry them) then
+        continues a saved run from those weights, e.g. to import an exported one. Nothing
+        changes when the config or the state is rejected (ValueError naming the field).
+        """
+        state = params.get("state")
+        cfg = PerceptronIn(**{**self.cfg.model_dump(), **{k: v for k, v in params.items() if k != "state"}})
         try:
             cfg.check_limits(self.settings)
         except HTTPException as exc:
             raise ValueError(exc.detail) from None
+        run, X, y = build(cfg)
+        if state is not None:
+            try:
+                run.restore(**RunStateIn.model_validate(state).model_dump())
+            except ValidationError as exc:
+                raise ValueError(state_errors(exc)) from None
+            except ValueError as exc:
+                raise ValueError(f"state: {exc}") from None
         self.cfg = cfg
-        self.run, self.X, self.y = build(cfg)
+        self.run, self.X, self.y = run, X, y
         return {"reset": True}

@@ -63,12 +63,17 @@ class Network:
     def from_flat(cls, sizes: tuple[int, ...] | list[int], weights: list[float] | Array,
                   bias_values: list[float] | Array | None = None, biases: bool = False,
                   activation: str = "linear", output_activation: str = "linear") -> Network:
-        """Build from weights listed in slide order w1, w2, … (and biases b1, … in neuron order)."""
+        """Build from weights listed in slide order w1, w2, … (and biases b1, … in neuron order).
+
+        Raises ValueError when a count does not fit `sizes` or a value is not finite."""
         sizes = tuple(int(s) for s in sizes)
         need = weight_count(sizes)
         weights = np.asarray(weights, dtype=np.float64).ravel()
         if weights.size != need:
             raise ValueError(f"a {'-'.join(map(str, sizes))} network has {need} weights; got {weights.size}")
+        given_b = np.asarray(bias_values if bias_values is not None else [], dtype=np.float64)
+        if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(given_b))):
+            raise ValueError("weights and biases must be finite numbers")
         W, k = [], 0
         for n_in, n_out in itertools.pairwise(sizes):
             # slide order runs over destinations j, then sources i: the transpose of W[l].

@@ -164,6 +164,70 @@ class Perceptron:
         self.cycle_start: int | None = None  # the earlier epoch whose start state came back
         self.last: Update | None = None
 
+    def restore(self, w: Array, b: float, epoch: int = 1, position: int = 0,
+                mistakes_per_epoch: list[int] | tuple[int, ...] = (),
+                sq_error_per_epoch: list[float] | tuple[float, ...] | None = None,
+                total_mistakes: int | None = None, epoch_sq_error: float = 0.0,
+                status: str = "running", cycle_start: int | None = None) -> None:
+        """Continue a saved run: its weights w (d,) and b, the epoch (1-based) and the examples
+        already presented in it (`position`), the finished epochs' mistakes and mean squared
+        errors, all mistakes so far, the current epoch's summed ½(y − s)², and its status.
+
+        The example order is rebuilt from the seed, so a shuffled run goes on with the orders an
+        uninterrupted run would use. Cycle detection starts again from the restored epoch (the
+        earlier epochs' start weights are not saved). Raises ValueError naming what does not
+        fit this run (shape, non-finite value, counts); nothing changes then.
+        """
+        n, d = self.Phi.shape
+        w = np.asarray(w, dtype=np.float64)
+        mpe = [int(m) for m in mistakes_per_epoch]
+        sq = [float(v) for v in sq_error_per_epoch] if sq_error_per_epoch is not None else [0.0] * len(mpe)
+        finished = epoch - 1 if status == "running" else epoch
+        total = sum(mpe) if total_mistakes is None else int(total_mistakes)
+        problems = []
+        if w.shape != (d,):
+            problems.append(f"w must hold {d} weights (one per feature), got shape {list(w.shape)}")
+        elif not (np.all(np.isfinite(w)) and np.isfinite(b)):
+            problems.append("w and b must be finite numbers")
+        if status not in ("running", "converged", "cycle", "epoch_limit"):
+            problems.append("status must be running, converged, cycle or epoch_limit")
+        if not 1 <= epoch <= self.max_epochs:
+            problems.append(f"epoch must be between 1 and max_epochs = {self.max_epochs}")
+        if not (0 <= position < max(n, 1)) or (status != "running" and position != 0):
+            problems.append(f"position must be between 0 and {n - 1} (0 once the run stopped)")
+        if len(mpe) != finished or len(sq) != finished:
+            problems.append(f"mistakes_per_epoch and sq_error_per_epoch must list the {finished} "
+                            f"finished epoch{'s' if finished != 1 else ''}")
+        elif any(not 0 <= m <= n for m in mpe):
+            problems.append(f"mistakes_per_epoch values must be between 0 and {n}")
+        if not sum(mpe) <= total <= sum(mpe) + position:
+            problems.append("total_mistakes must be the finished epochs' mistakes plus at most "
+                            "one per example of the current epoch")
+        if not (all(np.isfinite(sq)) and np.isfinite(epoch_sq_error)):
+            problems.append("squared errors must be finite numbers")
+        if status == "cycle" and not (cycle_start is not None and 0 <= cycle_start < epoch):
+            problems.append("a cycle needs cycle_start, an earlier epoch")
+        if problems:
+            raise ValueError("; ".join(problems))
+        # The seeded generator as an uninterrupted run leaves it at this epoch.
+        self._rng = np.random.default_rng(self.seed)
+        if self.init == "random":
+            self._rng.uniform(-0.5, 0.5, d)
+            self._rng.uniform(-0.5, 0.5)
+        for _ in range(epoch):
+            self._order = self._epoch_order()
+        self.w, self.b = w.copy(), float(b)
+        self.epoch, self._pos, self.status = int(epoch), int(position), status
+        self.step_count = finished * n + self._pos
+        self.mistakes_per_epoch, self.sq_error_per_epoch = mpe, sq
+        self.total_mistakes = total
+        self.mistakes = total - sum(mpe)
+        self._sq = float(epoch_sq_error)
+        self.weights_per_epoch = [(self.w.copy(), self.b)] if self._pos == 0 else []
+        self._seen = {self._key(): finished} if self._pos == 0 else {}
+        self.cycle_start = cycle_start if status == "cycle" else None
+        self.last = None
+
     def _epoch_order(self) -> Array:
         n = len(self.y)
         return self._rng.permutation(n) if self.shuffle else np.arange(n)
@@ -181,6 +245,11 @@ class Perceptron:
     def position(self) -> int:
         """Examples already presented in the current epoch."""
         return self._pos
+
+    @property
+    def epoch_sq_error(self) -> float:
+        """Σ ½(y − s)² over the examples presented so far in the current epoch."""
+        return self._sq
 
     def step(self) -> Update | None:
         """Present the next example and apply the rule; None once the run has stopped."""

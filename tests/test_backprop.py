@@ -242,3 +242,72 @@ def test_page_renders_with_its_preset(client):
     r = client.get("/labs/backprop?preset=backprop-worked-example")
     assert r.status_code == 200 and "lab-params" in r.text and "0.11" in r.text
     assert client.get("/labs/backprop?preset=nope").status_code == 404
+
+
+# ---- continuing a saved walk-through (JSON import) ---------------------------------------
+
+def test_patch_state_continues_from_the_hand_computed_weights(client):
+    # One iteration by hand (HAND_NEW above), shown at step 2; E before it 0.3272405.
+    sid = client.post("/api/v1/backprop/sessions", json={"seed": 4, "weights": None}).json()["id"]
+    state = {"weights": HAND_NEW, "iteration": 1, "stage": 2, "losses": [0.3272405, 0.123]}
+    r = client.patch(f"/api/v1/backprop/sessions/{sid}", json={"weights": W0, "state": state})
+    assert r.status_code == 200 and r.json()["reset"] is True
+    got = r.json()
+    assert got["iteration"] == 1 and got["stage"] == "forward" and got["loss_iterations"] == [0, 1]
+    assert [w["value"] for w in got["network"]["weights"]] == HAND_NEW
+    # The newest E is recomputed from the weights: out = 0.2557446…, E = ½(1 − out)².
+    out = 0.923619 * 0.1743825 + 0.5588775 * 0.169416
+    assert got["losses"] == pytest.approx([0.3272405, 0.5 * (1 - out) ** 2], abs=1e-12)
+    assert got["trace"]["forward"][0]["a"] == pytest.approx(0.923619, abs=1e-12)  # h1
+    # …and stepping goes on exactly as the uninterrupted walk-through from the worked example.
+    ref = client.post("/api/v1/backprop/sessions", json={}).json()["id"]
+    client.post(f"/api/v1/backprop/sessions/{ref}/step", json={"steps": 6})  # iteration 1, step 2
+    a = client.post(f"/api/v1/backprop/sessions/{ref}/step", json={"steps": 9}).json()
+    b = client.post(f"/api/v1/backprop/sessions/{sid}/step", json={"steps": 9}).json()
+    assert a["iteration"] == b["iteration"] == 3 and a["stage"] == b["stage"] == "repeat"
+    values = [w["value"] for w in a["network"]["weights"]]
+    assert values == pytest.approx([w["value"] for w in b["network"]["weights"]], abs=1e-15)
+    assert a["losses"][1:] == pytest.approx(b["losses"][1:], abs=1e-15)
+
+
+@pytest.mark.parametrize(("state", "needle"), [
+    ({"weights": [0.1, 0.2]}, "has 6 weights; got 2"),
+    ({"weights": W0, "bias_values": [1.0]}, "has 3 biases; got 1"),
+    ({"weights": W0, "stage": 7}, "state.stage"),
+    ({"weights": W0, "iteration": 2, "losses": [1.0, 0.5]}, "rise from 0 to the iteration"),
+    ({"weights": W0, "losses": [1.0], "loss_iterations": [0, 1]}, "same, non-zero length"),
+    ({"iteration": 1}, "state.weights"),
+    ({"weights": W0, "w": 1}, "state.w"),
+])
+def test_patch_bad_state_is_a_422_naming_it_and_changes_nothing(client, state, needle):
+    sid = client.post("/api/v1/backprop/sessions", json={}).json()["id"]
+    before = client.post(f"/api/v1/backprop/sessions/{sid}/step", json={"steps": 6}).json()
+    r = client.patch(f"/api/v1/backprop/sessions/{sid}", json={"biases": True, "state": state})
+    assert r.status_code == 422 and needle in r.json()["detail"], r.text
+    after = client.get(f"/api/v1/backprop/sessions/{sid}").json()
+    assert after["iteration"] == 1 and after["network"] == before["network"]
+    assert after["config"]["biases"] is False
+
+
+def test_from_flat_refuses_non_finite_values():
+    with pytest.raises(ValueError, match="finite"):
+        backprop.Network.from_flat((2, 2, 1), [0.1, np.inf, 0, 0, 0, 0])
+    with pytest.raises(ValueError, match="finite"):
+        backprop.Network.from_flat((2, 2, 1), W0, [np.nan, 0, 0], biases=True)
+
+
+def test_websocket_set_state_and_a_bad_one(client):
+    sid = client.post("/api/v1/backprop/sessions", json={}).json()["id"]
+    with client.websocket_connect(f"/api/v1/backprop/sessions/{sid}/stream") as ws:
+        assert [ws.receive_json()["type"] for _ in range(3)] == ["config", "status", "frame"]
+        ws.send_json({"type": "set", "params": {"state": {"weights": HAND_NEW, "iteration": 1, "stage": 6}}})
+        msgs = {m["type"]: m for m in (ws.receive_json() for _ in range(3))}
+        assert msgs["config"]["reset"] is True
+        frame = msgs["frame"]
+        assert frame["stage"] == "repeat" and frame["iteration"] == 1 and frame["loss_iterations"] == [1]
+        ws.send_json({"type": "set", "params": {"state": {"weights": [1, 2, 3]}}})
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and "has 6 weights; got 3" in msg["message"]
+        ws.send_json({"type": "step", "n": 1})  # step 6 → step 2 of iteration 2, same weights
+        frame = next(m for m in (ws.receive_json() for _ in range(2)) if m["type"] == "frame")
+        assert frame["stage"] == "forward" and [w["value"] for w in frame["network"]["weights"]] == HAND_NEW

@@ -199,3 +199,104 @@ def test_page_and_presets(client):
         assert r.status_code == 200 and 'id="lab-params"' in r.text
     assert "x1x2" in client.get("/labs/perceptron?preset=xor-with-feature-x1x2").text
     assert "/labs/mlp?preset=xor-2-2-1-mlp" in client.get("/labs/perceptron").text
+
+
+# ---- continuing a saved run (JSON import) ------------------------------------------------
+
+SAVED_KEYS = ("w", "b", "epoch", "position", "mistakes_per_epoch", "sq_error_per_epoch", "total_mistakes",
+              "epoch_sq_error", "status", "cycle_start")
+
+
+def test_restore_continues_and_by_hand():
+    # After epoch 1 on AND (see the first test): w = (1, 1), b = 0, one epoch with 2 mistakes.
+    X, y = make_data("gate_and")
+    p = Perceptron(featurize(X, ["x1", "x2"]), y)
+    p.restore([1.0, 1.0], 0.0, epoch=2, mistakes_per_epoch=[2], sq_error_per_epoch=[0.625], total_mistakes=2)
+    assert p.step_count == 4 and p.epoch == 2 and p.position == 0
+    u = p.step()  # (0,0)−: s = 0 → too high, b ← 0 − 1 = −1
+    assert (u.epoch, u.index, u.score, u.decision) == (2, 0, 0.0, "too_high")
+    assert list(u.w_after) == [1.0, 1.0] and u.b_after == -1.0 and p.total_mistakes == 3
+    p.run()
+    assert p.status == "converged" and list(p.w) == [3.0, 2.0] and p.b == -4.0
+
+
+@pytest.mark.parametrize("kw", [{}, {"shuffle": True, "init": "random", "seed": 4}])
+def test_restore_mid_epoch_goes_on_as_the_uninterrupted_run(kw):
+    X, y = make_data("xor", 30, 0.1, 2)
+    Phi = featurize(X, ["x1", "x2"])
+    a, b = Perceptron(Phi, y, max_epochs=40, **kw), Perceptron(Phi, y, max_epochs=40, **kw)
+    for _ in range(77):  # epoch 3, example 18
+        a.step()
+    b.restore(a.w, a.b, a.epoch, a.position, a.mistakes_per_epoch, a.sq_error_per_epoch, a.total_mistakes,
+              a.epoch_sq_error)
+    assert b.step_count == a.step_count == 77
+    for _ in range(100):
+        ua, ub = a.step(), b.step()
+        assert (ua.index, ua.score, ua.mistake) == (ub.index, ub.score, ub.mistake)
+    assert a.mistakes_per_epoch == b.mistakes_per_epoch and a.sq_error_per_epoch == b.sq_error_per_epoch
+    assert list(a.w) == list(b.w) and a.b == b.b and a.total_mistakes == b.total_mistakes
+
+
+@pytest.mark.parametrize(("kw", "needle"), [
+    ({"w": [1.0]}, "w must hold 2 weights"),
+    ({"w": [np.nan, 0.0]}, "finite"),
+    ({"epoch": 101}, "max_epochs = 100"),
+    ({"position": 4}, "position must be between 0 and 3"),
+    ({"epoch": 3, "mistakes_per_epoch": [1]}, "the 2 finished epochs"),
+    ({"epoch": 2, "mistakes_per_epoch": [5], "sq_error_per_epoch": [1.0]}, "between 0 and 4"),
+    ({"total_mistakes": 3}, "total_mistakes"),
+    ({"status": "cycle", "epoch": 1, "mistakes_per_epoch": [1], "sq_error_per_epoch": [1.0]}, "cycle_start"),
+])
+def test_restore_rejects_what_does_not_fit_and_changes_nothing(kw, needle):
+    X, y = make_data("gate_and")
+    p = Perceptron(featurize(X, ["x1", "x2"]), y)
+    p.step()
+    with pytest.raises(ValueError, match=needle):
+        p.restore(**{"w": [0.0, 0.0], "b": 0.0, **kw})
+    assert p.step_count == 1 and p.b == -1.0 and p.position == 1
+
+
+def _saved(frame: dict) -> dict:
+    return {k: frame[k] for k in SAVED_KEYS}
+
+
+def test_patch_state_continues_a_run_and_rejects_bad_state(client):
+    cfg = {"dataset": "xor", "n_points": 30, "noise": 10, "shuffle": True, "seed": 3, "max_epochs": 50}
+    a = client.post("/api/v1/perceptron/sessions", json=cfg).json()["id"]
+    saved = client.post(f"/api/v1/perceptron/sessions/{a}/step", json={"examples": 45}).json()
+    b = client.post("/api/v1/perceptron/sessions", json={}).json()["id"]  # AND, a fresh run
+    r = client.patch(f"/api/v1/perceptron/sessions/{b}", json={**cfg, "state": _saved(saved)})
+    assert r.status_code == 200 and r.json()["reset"] is True
+    got = r.json()
+    assert _saved(got) == _saved(saved) and got["step"] == 45 and got["epoch"] == 2 and got["position"] == 15
+    ga = client.post(f"/api/v1/perceptron/sessions/{a}/step", json={"examples": 40}).json()
+    gb = client.post(f"/api/v1/perceptron/sessions/{b}/step", json={"examples": 40}).json()
+    assert _saved(ga) == _saved(gb) and ga["update"] == gb["update"]
+
+    for state, needle in [({"w": [1, 2, 3], "b": 0}, "w must hold 2 weights"),
+                          ({"b": 0}, "state.w"),
+                          ({"w": [1, 2], "b": 0, "speed": 3}, "state.speed"),
+                          ({"w": [1, 2], "b": 0, "epoch": 0}, "state.epoch"),
+                          ("weights", "state")]:
+        r = client.patch(f"/api/v1/perceptron/sessions/{b}", json={"dataset": "gate_or", "state": state})
+        assert r.status_code == 422 and needle in r.json()["detail"], (state, r.text)
+    unchanged = client.get(f"/api/v1/perceptron/sessions/{b}").json()
+    assert unchanged["config"]["dataset"] == "xor" and _saved(unchanged) == _saved(gb)
+
+
+def test_websocket_set_state_and_a_bad_one(client):
+    sid = client.post("/api/v1/perceptron/sessions", json={"dataset": "gate_and"}).json()["id"]
+    with client.websocket_connect(f"/api/v1/perceptron/sessions/{sid}/stream") as ws:
+        assert [ws.receive_json()["type"] for _ in range(3)] == ["config", "status", "frame"]
+        ws.send_json({"type": "set", "params": {"state": {"w": [1, 1], "b": 0, "epoch": 2,
+                                                          "mistakes_per_epoch": [2], "total_mistakes": 2}}})
+        msgs = {m["type"]: m for m in (ws.receive_json() for _ in range(3))}
+        assert set(msgs) == {"config", "frame", "status"} and msgs["config"]["reset"] is True
+        frame = msgs["frame"]
+        assert frame["w"] == [1, 1] and frame["b"] == 0 and frame["epoch"] == 2 and frame["step"] == 4
+        ws.send_json({"type": "set", "params": {"state": {"w": [1], "b": 0}}})
+        msg = ws.receive_json()
+        assert msg["type"] == "error" and "w must hold 2 weights" in msg["message"]
+        ws.send_json({"type": "step", "n": 1})
+        frame = next(m for m in (ws.receive_json() for _ in range(2)) if m["type"] == "frame")
+        assert frame["update"]["decision"] == "too_high" and frame["b"] == -1 and frame["epoch"] == 2

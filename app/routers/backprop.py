@@ -73,7 +73,8 @@ def reset_session(sid: str, store: StoreDep) -> dict[str, Any]:
 
 @api.patch("/sessions/{sid}")
 def update_session(sid: str, changes: dict[str, Any], store: StoreDep) -> dict[str, Any]:
-    """Change config fields; the walk-through starts over at step 1."""
+    """Change config fields; the walk-through starts over at step 1. With `state` (weights,
+    bias_values, iteration, stage, losses, loss_iterations) it continues that saved one."""
     session = store.get(LAB, sid)
     with session.lock:
         try:

@@ -75,7 +75,8 @@ def reset_session(sid: str, store: StoreDep) -> dict[str, Any]:
 
 @api.patch("/sessions/{sid}")
 def update_session(sid: str, changes: dict[str, Any], store: StoreDep) -> dict[str, Any]:
-    """Change config fields; the run starts over with them."""
+    """Change config fields; the run starts over with them. With `state` (w, b, epoch,
+    position, mistakes_per_epoch, … as a frame carries them) it continues that saved run."""
     session = store.get(LAB, sid)
     with session.lock:
         try:

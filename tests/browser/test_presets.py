@@ -177,16 +177,7 @@ def export_file(page, tmp_path: Path) -> tuple[Path, dict]:
     return path, json.loads(path.read_text())
 
 
-# These labs' importState() replays the exported parameters from the start instead of
-# continuing from the exported weights: their owners' to do.
-REPLAY_ONLY = {"perceptron", "backprop"}
-
-
-@pytest.mark.parametrize("lab", [
-    pytest.param(lab, marks=pytest.mark.xfail(
-        lab in REPLAY_ONLY, strict=True,
-        reason=f"the {lab} lab's importState() does not yet restore the exported weights"))
-    for lab in WRITTEN if lab in WEIGHTS])
+@pytest.mark.parametrize("lab", [lab for lab in WRITTEN if lab in WEIGHTS])
 def test_json_export_reimported_gives_the_same_weights(page, server, browser, lab, tmp_path: Path):
     page.goto(f"{server}/labs/{lab}")
     wait_for_lab(page)

@@ -1,7 +1,7 @@
 // The backprop lab's page: controls ↔ URL, the walk-through session over the stream, the views.
 
 import { openStream } from "../stream.js";
-import { registerLab, syncURL } from "../shell.js";
+import { labReady, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawNetwork } from "./network.js";
 import { drawGraph, sequence } from "./graph.js";
@@ -46,6 +46,8 @@ let speed = 1;
 let gpos = 0; // nodes of the computational graph revealed
 let gkey = "";
 let anim = null;
+let ready = false;
+let importing = null; // {resolve, reject, configured} while an imported walk-through is on its way
 
 function fillControls() {
   for (const el of document.querySelectorAll("#bp-controls [name]")) {
@@ -79,13 +81,46 @@ function showError(msg) {
   $("#bp-error").textContent = msg || "";
 }
 
-function apply(next) {
+function apply(next, state = null) {
   params = next;
   fillControls();
   syncURL(urlParams());
   showError("");
-  if (stream) { stream.send({ type: "pause" }); stream.send({ type: "set", params }); }
-  else start();
+  const body = state ? { ...params, state } : params;
+  if (stream) { stream.send({ type: "pause" }); stream.send({ type: "set", params: body }); }
+  else start(state);
+}
+
+/** The exported frame's network, iteration, step and error history: what continues it. */
+function savedState(saved) {
+  const net = saved?.network;
+  if (!net || !Array.isArray(net.weights)) return null;
+  return {
+    weights: net.weights.map((w) => w.value),
+    bias_values: net.biases?.length ? net.biases.map((b) => b.value) : null,
+    iteration: saved.iteration ?? 0, stage: saved.stage_index ?? 1,
+    losses: saved.losses ?? null, loss_iterations: saved.loss_iterations ?? null,
+  };
+}
+
+/** Continue an exported walk-through from its weights (not from the start). */
+function importRun(obj) {
+  const next = coerce(obj.params || obj);
+  const state = savedState(obj.frame);
+  importDone("another import started");
+  if (!state) { apply(next); return Promise.resolve(); }
+  return new Promise((resolve, reject) => {
+    const mine = { resolve, reject, configured: false };
+    importing = mine;
+    apply(next, state);
+    setTimeout(() => { if (importing === mine) importDone("the server did not answer"); }, 10_000);
+  });
+}
+
+function importDone(error) {
+  if (!importing) return;
+  if (error) importing.reject(new Error(error)); else importing.resolve();
+  importing = null;
 }
 
 function detail(body) {
@@ -93,18 +128,25 @@ function detail(body) {
     : body.detail.map((d) => `${d.loc.slice(1).join(".") || "input"}: ${d.msg}`).join("; ");
 }
 
-async function start() {
+async function start(state = null) {
   const res = await fetch("/api/v1/backprop/sessions", {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(params),
   });
   const body = await res.json();
-  if (!res.ok) { showError(detail(body)); return; }
+  if (!res.ok) { showError(detail(body)); importDone(detail(body)); return; }
   stream = openStream(`/api/v1/backprop/sessions/${body.id}/stream`, {
-    frame: (m) => { frame = m; showError(""); render(); },
+    config: (m) => { if (importing && m.reset) importing.configured = true; },
+    frame: (m) => {
+      frame = m;
+      showError("");
+      render();
+      if (importing?.configured) importDone();
+      if (!ready) { ready = true; labReady(); } // marks the page drawn and starts ?autoplay=1
+    },
     status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
-    error: (m) => showError(m.message),
+    error: (m) => { showError(m.message); importDone(m.message); },
   });
-  if (document.body.dataset.autoplay === "1") stream.send({ type: "play" });
+  if (state) stream.send({ type: "set", params: { ...params, state } });
 }
 
 function values(k) {
@@ -128,7 +170,7 @@ function render() {
   const log = L.length > 1 && Math.max(...L) / Math.min(...L) > 100;
   drawChart($("#bp-loss"), {
     x: frame.loss_iterations, series: [{ values: frame.losses, color: "#b3261e" }], log,
-    xLabel: "repeat", yLabel: "E",
+    xLabel: "repeat", yLabel: "E", integerX: true,
   });
   if (frame.diverged) showError("diverged: the error overflowed — the learning rate is too large");
   const key = JSON.stringify([frame.iteration, frame.trace.graph.nodes.length, params]);
@@ -180,8 +222,9 @@ const controller = {
   faster() { setSpeed(1); },
   slower() { setSpeed(-1); },
   state: () => urlParams(),
+  playing: () => playing,
   exportState: () => ({ lab: "backprop", params: urlParams(), frame }),
-  importState(obj) { apply(coerce(obj.params || obj)); },
+  importState: (obj) => importRun(obj),
   canvases: () => [$("#bp-network"), $("#bp-loss"), $("#bp-graph")],
 };
 

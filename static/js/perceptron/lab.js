@@ -1,7 +1,7 @@
 // The perceptron lab's page: controls ↔ URL, a live session over the stream, the step's arithmetic.
 
 import { openStream } from "../stream.js";
-import { registerLab, syncURL } from "../shell.js";
+import { labReady, plotStyle, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawPlane, mapping } from "./plane.js";
 
@@ -50,6 +50,11 @@ let stream = null;
 let sid = null;
 let playing = false;
 let speed = 1;
+let ready = false;
+let importing = null; // {resolve, reject} while an imported run is on its way
+// A frame's fields that continue a run (the server's `state` for a `set`).
+const RUN_STATE = ["w", "b", "epoch", "position", "mistakes_per_epoch", "sq_error_per_epoch", "total_mistakes",
+  "epoch_sq_error", "status", "cycle_start"];
 
 function apiConfig() {
   const { points, dataset, ...rest } = params;
@@ -90,47 +95,78 @@ function showError(msg) {
   el.textContent = msg || "";
 }
 
-function apply(next) {
+function apply(next, state = null) {
   if (next.dataset === "points" && params.dataset !== "points" && !next.points.length && data) {
     next.points = data.points.map((p) => p.slice()); // start from the points on screen
   }
   params = next;
   fillControls();
   syncURL(urlParams());
-  if (!params.features.length) return showError("choose at least one feature");
+  if (!params.features.length) { showError("choose at least one feature"); return false; }
   if (params.dataset === "points" && !params.points.length) {
     data = { ...(data || {}), points: [], extent: data?.extent || [-6, 6] };
     frame = null;
     render();
-    return showError("click the plane to add points (shift-click for −1)");
+    showError("click the plane to add points (shift-click for −1)");
+    return false;
   }
   showError("");
   playing = false;
+  const body = state ? { ...apiConfig(), state } : apiConfig();
   if (stream) {
     stream.send({ type: "pause" });
-    stream.send({ type: "set", params: apiConfig() });
+    stream.send({ type: "set", params: body });
   }
-  else start();
+  else start(state);
+  return true;
 }
 
-async function start() {
+/** Continue an exported run: its parameters, then its weights, epoch and mistakes. */
+function importRun(obj) {
+  const next = coerce(obj.params || obj);
+  const saved = obj.frame;
+  const state = saved && Object.fromEntries(RUN_STATE.filter((k) => k in saved).map((k) => [k, saved[k]]));
+  importDone("another import started");
+  if (!state || !("w" in state)) { apply(next); return Promise.resolve(); }
+  return new Promise((resolve, reject) => {
+    importing = { resolve, reject, configured: false };
+    if (!apply(next, state)) return importDone($("#pc-error").textContent);
+    const mine = importing;
+    setTimeout(() => { if (importing === mine) importDone("the server did not answer"); }, 10_000);
+  });
+}
+
+function importDone(error) {
+  if (!importing) return;
+  if (error) importing.reject(new Error(error)); else importing.resolve();
+  importing = null;
+}
+
+async function start(state = null) {
   const res = await fetch("/api/v1/perceptron/sessions", {
     method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(apiConfig()),
   });
   const body = await res.json();
   if (!res.ok) {
-    showError(typeof body.detail === "string" ? body.detail : body.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; "));
+    const msg = typeof body.detail === "string" ? body.detail : body.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; ");
+    showError(msg);
+    importDone(msg);
     return;
   }
   sid = body.id;
   data = body.config.data;
   stream = openStream(`/api/v1/perceptron/sessions/${sid}/stream`, {
-    config: (m) => { data = m.config.data; },
-    frame: (m) => { frame = m; render(); },
+    config: (m) => { data = m.config.data; if (importing && m.reset) importing.configured = true; },
+    frame: (m) => {
+      frame = m;
+      render();
+      if (importing?.configured) importDone();
+      if (!ready) { ready = true; labReady(); } // marks the page drawn and starts ?autoplay=1
+    },
     status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
-    error: (m) => showError(m.message),
+    error: (m) => { showError(m.message); importDone(m.message); },
   });
-  if (document.body.dataset.autoplay === "1") stream.send({ type: "play" });
+  if (state) stream.send({ type: "set", params: { ...apiConfig(), state } });
 }
 
 function lineOf(w, b) {
@@ -143,8 +179,8 @@ function vec(v) { return `(${v.map((x) => num(x)).join(", ")})`; }
 
 function explain(u) {
   if (!u) {
-    return `<span class="line">Press <b>Step</b> to present the first example.</span>` +
-      `<span class="line">Start: w = ${vec(frame.w)}, b = ${num(frame.b)}</span>`;
+    return `<span class="line">Press <b>Step</b> to present the ${frame.step ? "next" : "first"} example.</span>` +
+      `<span class="line">${frame.step ? "Now" : "Start"}: w = ${vec(frame.w)}, b = ${num(frame.b)}</span>`;
   }
   const labels = data.feature_labels;
   const n = data.points.length;
@@ -196,7 +232,7 @@ function render() {
   drawChart($("#pc-mistakes"), {
     x: m.map((_, i) => i + 1),
     series: [{ values: m, color: "#b3261e", label: "mistakes" }],
-    xLabel: "epoch", yLabel: "mistakes",
+    xLabel: "epoch", yLabel: "mistakes", integerX: true,
   });
   renderButtons();
 }
@@ -219,8 +255,9 @@ const controller = {
   faster() { setSpeed(1); },
   slower() { setSpeed(-1); },
   state: () => urlParams(),
+  playing: () => playing,
   exportState: () => ({ lab: "perceptron", params: urlParams(), frame }),
-  importState(obj) { apply(coerce(obj.params || obj)); },
+  importState: (obj) => importRun(obj),
   canvases: () => [$("#pc-canvas"), $("#pc-mistakes")],
 };
 
@@ -254,5 +291,5 @@ window.addEventListener("resize", render);
 fillControls();
 syncURL(urlParams());
 registerLab(controller);
-if (params.dataset === "points" && !params.points.length) apply(params);
+if (params.dataset === "points" && !params.points.length) { apply(params); ready = true; labReady(); }
 else start();
