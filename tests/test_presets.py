@@ -14,7 +14,7 @@ from app.labs import BY_SLUG
 from app.templating import ROOT
 
 FILES = sorted((ROOT / "presets").glob("*.json"))
-EXPECT_KEYS = {"text", "accuracy", "timeout", "play"}
+EXPECT_KEYS = {"text", "match", "accuracy", "timeout", "play"}
 
 
 def lab_page_exists(lab: str) -> bool:
