@@ -2,9 +2,11 @@
 // fill left to right (forward), gradients ∂E/∂node right to left (backward), one node at a time.
 
 import { BLUE, ORANGE, css } from "../colors.js";
+import { plotStyle } from "../shell.js";
 import { plain } from "./num.js";
 
-const BOX_W = 106, BOX_H = 50, COL = 124, ROW = 60, PAD = 8;
+// Box and grid sizes at a 14 px plot font; they scale with plotStyle().font (presenter mode).
+const BASE = { font: 14, BOX_W: 112, BOX_H: 54, COL: 130, ROW: 64, PAD: 8 };
 const LEAVES = new Set(["input", "weight", "bias", "target"]);
 
 /** Column and row of every node: leaves sit one column left of their first consumer. */
@@ -31,6 +33,9 @@ export function sequence(nodes) {
 
 /** drawGraph(canvas, nodes, k): the first k entries of sequence(nodes) are revealed. */
 export function drawGraph(canvas, nodes, k) {
+  const style = plotStyle();
+  const font = style.font, z = font / BASE.font;
+  const [BOX_W, BOX_H, COL, ROW, PAD] = ["BOX_W", "BOX_H", "COL", "ROW", "PAD"].map((key) => BASE[key] * z);
   const { col, row, rows, maxRows, cols } = layout(nodes);
   const seq = sequence(nodes);
   const shown = new Set(seq.slice(0, k).map((s) => `${s.kind}${s.id}`));
@@ -46,7 +51,7 @@ export function drawGraph(canvas, nodes, k) {
     const c = col[id], n = rows[c];
     return [PAD + c * COL, PAD + (maxRows - n) * ROW / 2 + row[id] * ROW];
   };
-  ctx.strokeStyle = "#b8bdc2"; ctx.lineWidth = 1.2;
+  ctx.strokeStyle = "#b8bdc2"; ctx.lineWidth = style.gridLine * 1.2;
   for (const n of nodes) {
     const [x1, y1] = xy(n.id);
     for (const i of n.inputs) {
@@ -60,21 +65,21 @@ export function drawGraph(canvas, nodes, k) {
     const leaf = LEAVES.has(n.op);
     const isCur = current && current.id === n.id;
     ctx.fillStyle = leaf ? "#f1f3f4" : "#fff";
-    ctx.strokeStyle = isCur ? "#183153" : "#8a9096"; ctx.lineWidth = isCur ? 3 : 1;
-    ctx.beginPath(); ctx.roundRect(x, y, BOX_W, BOX_H, 6); ctx.fill(); ctx.stroke();
-    ctx.fillStyle = "#222"; ctx.font = "bold 13px system-ui, sans-serif";
+    ctx.strokeStyle = isCur ? "#183153" : "#8a9096"; ctx.lineWidth = isCur ? 1.5 * style.line : style.gridLine;
+    ctx.beginPath(); ctx.roundRect(x, y, BOX_W, BOX_H, 6 * z); ctx.fill(); ctx.stroke();
+    ctx.fillStyle = "#222"; ctx.font = `bold ${font}px system-ui, sans-serif`;
     const title = n.op === "act" ? `${n.fn === "linear" ? "identity" : n.fn} → ${n.label}`
       : n.op === "mul" ? "×" : n.op === "add" ? `+ → ${n.label}` : n.op === "sub" ? "ŷ − t"
       : n.op === "loss" ? (n.fn === "squared" ? "E = ½ Σ d²" : "E = cross-entropy") : n.label;
-    ctx.fillText(title, x + 6, y + 15);
-    ctx.font = "13px ui-monospace, Menlo, monospace";
+    ctx.fillText(title, x + 6 * z, y + 15 * z, BOX_W - 10 * z);
+    ctx.font = `${font}px ui-monospace, Menlo, monospace`;
     if (leaf || shown.has(`value${n.id}`)) {
       ctx.fillStyle = css(n.value < 0 ? [176, 98, 0] : n.value > 0 ? BLUE : [95, 99, 104]);
-      ctx.fillText(`= ${plain(n.value, 4)}`, x + 6, y + 31);
+      ctx.fillText(`= ${plain(n.value, 4)}`, x + 6 * z, y + 32 * z, BOX_W - 10 * z);
     }
     if (shown.has(`grad${n.id}`)) {
       ctx.fillStyle = css(n.grad < 0 ? ORANGE : n.grad > 0 ? BLUE : [95, 99, 104]);
-      ctx.fillText(`∂E ${plain(n.grad, 4)}`, x + 6, y + 46);
+      ctx.fillText(`∂E ${plain(n.grad, 4)}`, x + 6 * z, y + 48 * z, BOX_W - 10 * z);
     }
   }
   return { total: seq.length, current };

@@ -1,6 +1,9 @@
 // The network diagram: neurons by layer, weights as coloured edges with their names and values.
+// Sizes follow the page's plot style (larger in presenter mode); each weight's label sits on its
+// own edge, where it covers no other label, neuron or edge, on a white halo.
 
 import { BLUE, ORANGE, css } from "../colors.js";
+import { plotStyle } from "../shell.js";
 import { plain } from "./num.js";
 
 function setup(canvas) {
@@ -13,42 +16,128 @@ function setup(canvas) {
   return { ctx, W, H };
 }
 
+const FRACTIONS = [0.5, 0.4, 0.6, 0.33, 0.67, 0.27, 0.73, 0.2, 0.8];
+
+/** Overlap area of two boxes {x, y, w, h} (x, y: centre). */
+function overlap(a, b) {
+  const dx = Math.min(a.x + a.w / 2, b.x + b.w / 2) - Math.max(a.x - a.w / 2, b.x - b.w / 2);
+  const dy = Math.min(a.y + a.h / 2, b.y + b.h / 2) - Math.max(a.y - a.h / 2, b.y - b.h / 2);
+  return dx > 0 && dy > 0 ? dx * dy : 0;
+}
+
+/** Whether the segment (x0, y0)–(x1, y1) passes through box b (Liang–Barsky clipping). */
+function crosses(b, [x0, y0, x1, y1]) {
+  let lo = 0, hi = 1;
+  const dx = x1 - x0, dy = y1 - y0;
+  const sides = [[-dx, x0 - (b.x - b.w / 2)], [dx, b.x + b.w / 2 - x0], [-dy, y0 - (b.y - b.h / 2)], [dy, b.y + b.h / 2 - y0]];
+  for (const [p, q] of sides) {
+    if (p === 0) { if (q < 0) return false; continue; }
+    const r = q / p;
+    if (p < 0) lo = Math.max(lo, r); else hi = Math.min(hi, r);
+    if (lo > hi) return false;
+  }
+  return true;
+}
+
+/**
+ * Label boxes along their own edges: every label tries fractions of its edge's length and
+ * takes the one that overlaps no placed label or neuron and that no other edge crosses
+ * (then the one that does least harm). Two passes, so early labels can make room.
+ */
+export function placeLabels(edges, sizes, obstacles) {
+  const at = (e, t) => ({ x: e.seg[0] + (e.seg[2] - e.seg[0]) * t, y: e.seg[1] + (e.seg[3] - e.seg[1]) * t });
+  const placed = edges.map(() => null);
+  const cost = (i, t) => {
+    const e = edges[i];
+    const box = { ...at(e, t), ...sizes[i] };
+    let c = Math.abs(t - 0.5) * 2; // slight preference for the middle
+    placed.forEach((p, j) => { if (p && j !== i) c += overlap(box, p) * 10; });
+    for (const o of obstacles) c += overlap(box, o) * 10;
+    edges.forEach((o, j) => { if (j !== i && crosses(box, o.seg)) c += 300; });
+    return [c, box];
+  };
+  const worst = edges.map(() => 0);
+  for (let pass = 0; pass < 2; pass++) {
+    edges.forEach((_, i) => {
+      let best = null;
+      for (const t of FRACTIONS) {
+        const [c, box] = cost(i, t);
+        if (!best || c < best[0]) best = [c, box];
+      }
+      placed[i] = best[1];
+      worst[i] = best[0];
+    });
+  }
+  // A label is in the way when it overlaps something (more than a sliver) or an edge crosses it.
+  return { boxes: placed, clashes: worst.filter((c) => c > 40).length };
+}
+
 /** drawNetwork(canvas, network, values) — values: {name: activation} to print in neurons. */
 export function drawNetwork(canvas, net, values = {}) {
   const { ctx, W, H } = setup(canvas);
+  const style = plotStyle();
+  const font = style.font, k = font / 14;
   const layers = [net.inputs, ...net.neurons];
   const pos = {};
-  const r = 20;
+  const r = 17 * k;
+  const margin = Math.max(r, font * 1.9) + 4; // room for an activation such as −0.507 under the neuron
+  // Rows share one pitch, each layer centred; room for the activation under the lowest neuron.
+  const top = r + 6, bottom = H - r - font * 1.6;
+  const most = Math.max(...layers.map((names) => names.length));
+  const pitch = most > 1 ? (bottom - top) / (most - 1) : 0;
   layers.forEach((names, l) => {
-    const x = 30 + (l * (W - 60)) / (layers.length - 1);
-    names.forEach((n, j) => { pos[n] = [x, ((j + 1) * H) / (names.length + 1)]; });
+    const x = margin + (l * (W - 2 * margin)) / (layers.length - 1);
+    names.forEach((n, j) => { pos[n] = [x, (top + bottom) / 2 + (j - (names.length - 1) / 2) * pitch]; });
   });
   const wmax = Math.max(1e-9, ...net.weights.map((w) => Math.abs(w.value)));
-  ctx.font = "14px system-ui, sans-serif";
-  const labels = [];
-  for (const w of net.weights) {
+  const edges = net.weights.map((w) => {
     const [x0, y0] = pos[w.from], [x1, y1] = pos[w.to];
+    const len = Math.hypot(x1 - x0, y1 - y0) || 1;
+    const ux = (x1 - x0) / len, uy = (y1 - y0) / len;
+    return { w, seg: [x0 + ux * r, y0 + uy * r, x1 - ux * r, y1 - uy * r] };
+  });
+  for (const { w, seg } of edges) {
     ctx.strokeStyle = css(w.value < 0 ? ORANGE : BLUE);
-    ctx.lineWidth = 1 + 4 * Math.min(1, Math.abs(w.value) / wmax);
-    ctx.beginPath(); ctx.moveTo(x0 + r, y0); ctx.lineTo(x1 - r, y1); ctx.stroke();
-    const t = net.weights.length > 12 ? 0.5 : 0.3;
-    labels.push([w, x0 + r + (x1 - x0 - 2 * r) * t, y0 + (y1 - y0) * t]);
+    ctx.lineWidth = style.line * (0.5 + 2 * Math.min(1, Math.abs(w.value) / wmax));
+    ctx.beginPath(); ctx.moveTo(seg[0], seg[1]); ctx.lineTo(seg[2], seg[3]); ctx.stroke();
   }
+  // Activations go under their neuron (the circle holds the name).
+  ctx.font = `${font}px system-ui, sans-serif`;
+  const shown = Object.entries(pos).filter(([n]) => n in values).map(([n, [x, y]]) => {
+    const text = plain(values[n], 3);
+    return { text, x, y: y + r + font * 0.75, w: ctx.measureText(text).width + font * 0.4, h: font * 1.25 };
+  });
+  const obstacles = [...Object.values(pos).map(([x, y]) => ({ x, y, w: 2 * r, h: 2 * r })), ...shown];
+  ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.lineJoin = "round";
+  // A white halo: a rounded box the edge runs into and out of, so the label reads as its own.
+  const halo = (text, x, y, color, w = ctx.measureText(text).width + font * 0.4, h = font * 1.25) => {
+    ctx.fillStyle = "rgba(255,255,255,.94)";
+    ctx.beginPath(); ctx.roundRect(x - w / 2, y - h / 2, w, h, h / 3); ctx.fill();
+    ctx.fillStyle = color; ctx.fillText(text, x, y);
+  };
   if (net.weights.length <= 16) {
-    ctx.textAlign = "center"; ctx.textBaseline = "middle";
-    for (const [w, x, y] of labels) {
-      const text = `${w.name} ${plain(w.value, 4)}`;
-      const tw = ctx.measureText(text).width;
-      ctx.fillStyle = "rgba(255,255,255,.9)"; ctx.fillRect(x - tw / 2 - 2, y - 9, tw + 4, 18);
-      ctx.fillStyle = css(w.value < 0 ? [176, 98, 0] : BLUE); ctx.fillText(text, x, y);
+    // Name and value when they fit, else a shorter value, else the names alone (the values
+    // are in the step's table).
+    let texts, boxes;
+    for (const label of [(w) => `${w.name} ${plain(w.value, 4)}`, (w) => `${w.name} ${plain(w.value, 2)}`,
+      (w) => w.name]) {
+      texts = edges.map(({ w }) => label(w));
+      const sizes = texts.map((t) => ({ w: ctx.measureText(t).width + font * 0.4, h: font * 1.25 }));
+      const placed = placeLabels(edges, sizes, obstacles);
+      boxes = placed.boxes;
+      if (!placed.clashes) break;
     }
+    boxes.forEach((b, i) => halo(texts[i], b.x, b.y, css(edges[i].w.value < 0 ? [176, 98, 0] : BLUE), b.w, b.h));
+    canvas.dataset.labels = JSON.stringify(boxes.map((b, i) => ({
+      name: edges[i].w.name, x: +b.x.toFixed(1), y: +b.y.toFixed(1), w: +b.w.toFixed(1), h: +b.h.toFixed(1),
+      edge: edges[i].seg.map((v) => +v.toFixed(1)),
+    })));
   }
-  ctx.textAlign = "center"; ctx.textBaseline = "middle";
+  for (const v of shown) halo(v.text, v.x, v.y, "#222");
   for (const [n, [x, y]] of Object.entries(pos)) {
     ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI);
-    ctx.fillStyle = "#fff"; ctx.fill(); ctx.strokeStyle = "#444"; ctx.lineWidth = 1.5; ctx.stroke();
-    ctx.fillStyle = "#222"; ctx.font = "bold 14px system-ui, sans-serif";
-    ctx.fillText(n, x, y - (n in values ? 6 : 0));
-    if (n in values) { ctx.font = "12px system-ui, sans-serif"; ctx.fillText(plain(values[n], 3), x, y + 8); }
+    ctx.fillStyle = "#fff"; ctx.fill(); ctx.strokeStyle = "#444"; ctx.lineWidth = style.gridLine * 1.5; ctx.stroke();
+    ctx.fillStyle = "#222"; ctx.font = `bold ${font}px system-ui, sans-serif`;
+    ctx.fillText(n, x, y);
   }
 }

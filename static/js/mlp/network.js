@@ -6,6 +6,7 @@
 import { drawHeatmap } from "../heatmap.js";
 import { decode } from "../grid.js";
 import { CLASS_COLORS, css, diverging } from "../colors.js";
+import { plotStyle } from "../shell.js";
 
 const SVG = "http://www.w3.org/2000/svg";
 const DOMAIN = 6;
@@ -76,20 +77,27 @@ export class NetworkDiagram {
     root.replaceChildren();
     this.hideTip();
     const W = root.clientWidth, H = root.clientHeight;
-    const top = 46, bottom = 6;
+    const k = plotStyle().font / 14; // larger nodes in presenter mode
+    const bottom = 6;
     const rows = Math.max(feats.length, nOut, ...hidden, 1);
-    const pitch = (H - top - bottom) / rows;
-    const s = Math.max(10, Math.min(44, pitch * 0.78));
-    const labelW = 64;
+    const labelW = 64 * k;
     const ncols = hidden.length + 2;
+    // Hidden layers' headers (± neurons, the count) first: the nodes start below the tallest.
+    const heads = hidden.map((n, l) => this._layerHead(n, l));
+    const top = Math.max(46, ...heads.map((h) => h.offsetHeight + 6));
+    const pitch = (H - top - bottom) / rows;
+    const s = Math.max(10, Math.min(44 * k, pitch * 0.78));
     const colX = (c) => labelW + (c * (W - s - 10 - labelW)) / (ncols - 1);
     const rowY = (r) => top + r * pitch + (pitch - s) / 2;
+    heads.forEach((head, l) => { head.style.left = `${colX(l + 1) + s / 2}px`; });
     this.s = s;
+    this.lineScale = plotStyle().line / 2;
 
     const svg = document.createElementNS(SVG, "svg");
     svg.setAttribute("class", "edges");
     svg.setAttribute("width", W); svg.setAttribute("height", H);
     root.appendChild(svg);
+    root.append(...heads); // over the edges' hit areas, so their buttons take the clicks
     const gVis = document.createElementNS(SVG, "g");
     const gHit = document.createElementNS(SVG, "g");
     svg.append(gVis, gHit);
@@ -145,22 +153,8 @@ export class NetworkDiagram {
       this._hoverable(cv, on ? { kind: "input", name: f.name, label: f.label } : null);
     });
 
-    // Hidden layers: a header with ± neurons, then one heatmap per neuron with its bias.
+    // Hidden layers: one heatmap per neuron with its bias (under the header built above).
     this.hiddenNodes = hidden.map((n, l) => {
-      const head = el("div", "layer-head", root);
-      head.style.left = `${colX(l + 1) + s / 2}px`;
-      const plus = el("button", "round small", head);
-      plus.type = "button"; plus.textContent = "+";
-      plus.setAttribute("aria-label", `Add a neuron to layer ${l + 1}`);
-      plus.disabled = n >= (this.opts.maxNeurons || 8);
-      const minus = el("button", "round small", head);
-      minus.type = "button"; minus.textContent = "−";
-      minus.setAttribute("aria-label", `Remove a neuron from layer ${l + 1}`);
-      minus.disabled = n <= 1;
-      plus.addEventListener("click", () => this.opts.onNeurons?.(l, +1));
-      minus.addEventListener("click", () => this.opts.onNeurons?.(l, -1));
-      const count = el("div", "layer-count", head);
-      count.textContent = `${n} neuron${n === 1 ? "" : "s"}`;
       return [...Array(n).keys()].map((j) => {
         const node = el("div", "node neuron", root);
         node.dataset.layer = l; node.dataset.neuron = j;
@@ -192,6 +186,24 @@ export class NetworkDiagram {
     if (this.frame) this.update(this.frame);
   }
 
+  /** A hidden layer's header: + and − neurons and the count. */
+  _layerHead(n, l) {
+    const head = el("div", "layer-head", this.root);
+    const plus = el("button", "round small", head);
+    plus.type = "button"; plus.textContent = "+";
+    plus.setAttribute("aria-label", `Add a neuron to layer ${l + 1}`);
+    plus.disabled = n >= (this.opts.maxNeurons || 8);
+    const minus = el("button", "round small", head);
+    minus.type = "button"; minus.textContent = "−";
+    minus.setAttribute("aria-label", `Remove a neuron from layer ${l + 1}`);
+    minus.disabled = n <= 1;
+    plus.addEventListener("click", () => this.opts.onNeurons?.(l, +1));
+    minus.addEventListener("click", () => this.opts.onNeurons?.(l, -1));
+    const count = el("div", "layer-count", head);
+    count.textContent = `${n} neuron${n === 1 ? "" : "s"}`;
+    return head;
+  }
+
   _hoverable(cv, what) {
     if (!what) return;
     cv.addEventListener("mousemove", (ev) => {
@@ -217,7 +229,8 @@ export class NetworkDiagram {
     this.edges.forEach((layer, l) => layer.forEach((row, i) => row.forEach((path, j) => {
       const w = weights[l].W[i][j] ?? 0;
       path.setAttribute("stroke", css(diverging(Math.tanh(1.5 * w))));
-      path.setAttribute("stroke-width", Math.min(8, 0.6 + 1.6 * Math.abs(w)).toFixed(2));
+      const scale = this.lineScale || 1; // thicker in presenter mode
+      path.setAttribute("stroke-width", (scale * Math.min(8, 0.6 + 1.6 * Math.abs(w))).toFixed(2));
     })));
     const L = this.hiddenNodes.length;
     this.hiddenNodes.forEach((nodes, l) => nodes.forEach((n, j) => {

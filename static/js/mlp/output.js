@@ -3,6 +3,7 @@
 
 import { drawClasses, drawHeatmap } from "../heatmap.js";
 import { BLUE, CLASS_COLORS, ORANGE, css, diverging } from "../colors.js";
+import { plotStyle } from "../shell.js";
 
 export const DOMAIN = 6;
 
@@ -47,8 +48,9 @@ export class OutputPlot {
     const ctx = c.getContext("2d");
     ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
     ctx.clearRect(0, 0, W, H);
-    const font = parseFloat(getComputedStyle(c).fontSize) || 14;
-    const padL = font * 2.2, padB = font * 1.7, padT = 6, padR = 8;
+    const style = plotStyle(); // larger type, lines and points in presenter mode
+    const font = style.font;
+    const padL = font * 2.2, padB = font * 1.5, padT = Math.max(6, font * 0.5), padR = font * 0.7;
     const side = Math.max(10, Math.min(W - padL - padR, H - padT - padB));
     const x0 = padL + (W - padL - padR - side) / 2, y0 = padT;
     this.geom = { x0, y0, side };
@@ -73,9 +75,9 @@ export class OutputPlot {
       ctx.fillStyle = "rgba(255,255,255,0.75)";
       ctx.fillRect(x0, y0, side, side);
     }
-    const r = Math.max(2.5, side / 90);
+    const r = Math.max(2.5, side / 90) * (style.point / 4);
     const dots = (points, stroke) => {
-      ctx.lineWidth = 1;
+      ctx.lineWidth = style.gridLine;
       ctx.strokeStyle = stroke;
       for (const [a, b, label] of points) {
         ctx.beginPath();
@@ -89,19 +91,20 @@ export class OutputPlot {
     if (v.showTest) dots(v.test || [], "#000");
 
     // Axes: a frame and ticks every 2 units.
-    ctx.strokeStyle = "#9aa0a6"; ctx.lineWidth = 1;
+    ctx.strokeStyle = "#9aa0a6"; ctx.lineWidth = style.gridLine;
     ctx.strokeRect(x0 + 0.5, y0 + 0.5, side - 1, side - 1);
     ctx.fillStyle = "#444";
-    ctx.font = `${font * 0.85}px system-ui, sans-serif`;
+    ctx.font = `${font}px system-ui, sans-serif`;
     ctx.textAlign = "center"; ctx.textBaseline = "top";
-    const ticks = side > 220 ? [-6, -4, -2, 0, 2, 4, 6] : [-6, -3, 0, 3, 6];
+    // As many ticks as fit with a label's width between them.
+    const ticks = side > 16 * font ? [-6, -4, -2, 0, 2, 4, 6] : side > 10 * font ? [-6, -3, 0, 3, 6] : [-6, 0, 6];
     for (const t of ticks) {
-      ctx.fillText(String(t), sx(t), y0 + side + 3);
+      ctx.fillText(String(t).replace("-", "−"), sx(t), y0 + side + 3);
       ctx.beginPath(); ctx.moveTo(sx(t), y0 + side); ctx.lineTo(sx(t), y0 + side + 3); ctx.stroke();
     }
     ctx.textAlign = "right"; ctx.textBaseline = "middle";
     for (const t of ticks) {
-      ctx.fillText(String(t), x0 - 4, sy(t));
+      ctx.fillText(String(t).replace("-", "−"), x0 - 4, sy(t));
     }
   }
 }

@@ -2,6 +2,7 @@
 
 import { decode } from "../grid.js";
 import { BLUE, ORANGE, css } from "../colors.js";
+import { plotStyle } from "../shell.js";
 
 const tint = (c) => css(c.map((v) => 255 + (v - 255) * 0.14));
 const LIGHT_BLUE = tint(BLUE), LIGHT_ORANGE = tint(ORANGE);
@@ -32,6 +33,8 @@ function lineEnds(w1, w2, b, lo, hi) {
  * null (only when the features are x1, x2); current: index of the highlighted example.
  */
 export function drawPlane(canvas, { extent, points, grid, line, before, current }) {
+  const style = plotStyle(); // larger type, lines and points in presenter mode
+  const k = style.point / 4; // point radii grow with the plot style's point size
   const dpr = window.devicePixelRatio || 1;
   const { W, px, py } = mapping(canvas, extent);
   canvas.width = W * dpr; canvas.height = W * dpr;
@@ -50,31 +53,36 @@ export function drawPlane(canvas, { extent, points, grid, line, before, current 
     }
   }
   const [lo, hi] = extent;
-  ctx.strokeStyle = "#c8ccd0"; ctx.lineWidth = 1;
+  ctx.strokeStyle = "#c8ccd0"; ctx.lineWidth = style.gridLine;
   if (lo < 0 && hi > 0) {
     ctx.beginPath(); ctx.moveTo(px(0), 0); ctx.lineTo(px(0), W); ctx.moveTo(0, py(0)); ctx.lineTo(W, py(0)); ctx.stroke();
   }
-  ctx.fillStyle = "#5f6368"; ctx.font = "14px system-ui, sans-serif";
-  ctx.fillText(`x₁ ∈ [${+lo.toFixed(2)}, ${+hi.toFixed(2)}]`, 6, W - 8);
-  for (const [l, style] of [[before, "dashed"], [line, "solid"]]) {
+  for (const [l, kind] of [[before, "dashed"], [line, "solid"]]) {
     if (!l) continue;
     const ends = lineEnds(l.w1, l.w2, l.b, lo, hi);
     if (!ends) continue;
-    ctx.strokeStyle = style === "solid" ? "#222" : "#7a7f85";
-    ctx.lineWidth = style === "solid" ? 2.5 : 2;
-    ctx.setLineDash(style === "solid" ? [] : [7, 5]);
+    ctx.strokeStyle = kind === "solid" ? "#222" : "#7a7f85";
+    ctx.lineWidth = kind === "solid" ? style.line * 1.25 : style.line;
+    ctx.setLineDash(kind === "solid" ? [] : [3.5 * style.line, 2.5 * style.line]);
     ctx.beginPath(); ctx.moveTo(px(ends[0][0]), py(ends[0][1])); ctx.lineTo(px(ends[1][0]), py(ends[1][1])); ctx.stroke();
   }
   ctx.setLineDash([]);
-  const r = points.length <= 20 ? 9 : points.length <= 100 ? 5.5 : 4;
+  const r = k * (points.length <= 20 ? 9 : points.length <= 100 ? 5.5 : 4);
   points.forEach(([x1, x2, y]) => {
     ctx.beginPath(); ctx.arc(px(x1), py(x2), r, 0, 2 * Math.PI);
     ctx.fillStyle = css(y > 0 ? BLUE : ORANGE); ctx.fill();
-    ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5; ctx.stroke();
+    ctx.strokeStyle = "#fff"; ctx.lineWidth = 1.5 * k; ctx.stroke();
   });
   if (current !== null && current !== undefined && points[current]) {
     const [x1, x2] = points[current];
-    ctx.beginPath(); ctx.arc(px(x1), py(x2), r + 6, 0, 2 * Math.PI);
-    ctx.strokeStyle = "#111"; ctx.lineWidth = 3; ctx.stroke();
+    ctx.beginPath(); ctx.arc(px(x1), py(x2), r + 6 * k, 0, 2 * Math.PI);
+    ctx.strokeStyle = "#111"; ctx.lineWidth = 1.5 * style.line; ctx.stroke();
   }
+  // The shown range, on a white halo so the shading and points do not hide it.
+  ctx.font = `${style.font}px system-ui, sans-serif`;
+  ctx.textBaseline = "alphabetic"; ctx.lineJoin = "round";
+  const range = `x₁, x₂ ∈ [${+lo.toFixed(2)}, ${+hi.toFixed(2)}]`.replace(/-/g, "−");
+  ctx.strokeStyle = "rgba(255,255,255,.9)"; ctx.lineWidth = 4;
+  ctx.strokeText(range, 6, W - 8);
+  ctx.fillStyle = "#5f6368"; ctx.fillText(range, 6, W - 8);
 }
