@@ -259,3 +259,16 @@ def test_export_and_import_restore_the_weights(page, server):
     assert lab_call(page, "exportState")["weights"] != saved["weights"]
     lab_call(page, "importState", saved)
     wait_until(lambda: lab_call(page, "exportState")["weights"] == saved["weights"], what="the import")
+
+
+def test_present_mode_layer_headers_sit_above_their_neurons(page, server):
+    open_lab(page, server, "present=1&hidden=4,2")
+    heads = page.locator(".network .layer-head")
+    assert heads.count() == 2
+    for l in range(2):
+        head = heads.nth(l).bounding_box()
+        first = page.locator(f'.network .neuron[data-layer="{l}"][data-neuron="0"]').bounding_box()
+        assert head["y"] + head["height"] <= first["y"], f"layer {l + 1}'s header covers its first neuron"
+    heads.nth(0).locator("button").first.click()  # the + still takes the click
+    expect(page.locator('.network .neuron[data-layer="0"]')).to_have_count(5)
+    shot(page, "mlp-present-headers")

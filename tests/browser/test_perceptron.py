@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
+from tests.browser.labpage import lab_call, wait_for_lab
 
 
 def _wait_ready(page):
@@ -67,3 +69,75 @@ def test_clicking_adds_points(page, server):
     assert "points=" in page.url
     page.click("#pc-step")
     page.wait_for_selector("#pc-decision")
+
+
+def _import(page, state: dict, tmp_path) -> None:
+    path = tmp_path / "perceptron.json"
+    path.write_text(json.dumps({"format": "neural-playground/state", "version": 1, "lab": "perceptron",
+                                "state": state}))
+    page.set_input_files('.lab-toolbar input[data-action="import-json"]', str(path))
+
+
+def test_import_continues_the_exported_run(page, server, browser, tmp_path):
+    page.goto(server + "/labs/perceptron?dataset=xor&n_points=20&shuffle=true&seed=2&init=random")
+    wait_for_lab(page)
+    page.click("#pc-epoch")
+    for _ in range(7):
+        page.click("#pc-step")
+    expect(page.locator("#pc-steps")).to_have_text("27")
+    exported = lab_call(page, "exportState")
+    page.click("#pc-step")  # the 28th example, as the uninterrupted run presents it
+    expect(page.locator("#pc-steps")).to_have_text("28")
+    next_text = page.inner_text("#pc-explain")
+
+    fresh = browser.new_context(viewport={"width": 1280, "height": 720}).new_page()
+    try:
+        fresh.goto(server + "/labs/perceptron")  # AND, untouched
+        wait_for_lab(fresh)
+        _import(fresh, exported, tmp_path)
+        fresh.locator(".lab-toolbar .toolbar-status").filter(has_text="Imported").wait_for()
+        expect(fresh.locator("#pc-steps")).to_have_text("27")
+        assert fresh.inner_text("#pc-epoch-no") == "2"
+        assert fresh.inner_text("#pc-total") == str(exported["frame"]["total_mistakes"])
+        now = lab_call(fresh, "exportState")["frame"]
+        assert (now["w"], now["b"]) == (exported["frame"]["w"], exported["frame"]["b"])
+        assert "dataset=xor" in fresh.url and "shuffle=true" in fresh.url
+        assert "Press Step to present the next example" in fresh.inner_text("#pc-explain")
+        fresh.click("#pc-step")
+        expect(fresh.locator("#pc-steps")).to_have_text("28")
+        assert fresh.inner_text("#pc-explain") == next_text  # same example, same arithmetic
+        shot(fresh, "perceptron-imported-and-stepped")
+
+        # A file whose weights do not fit (3 weights for 2 features) fails with the reason.
+        bad = {**exported, "frame": {**exported["frame"], "w": [1, 2, 3]}}
+        _import(fresh, bad, tmp_path)
+        status = fresh.locator(".lab-toolbar .toolbar-status")
+        status.filter(has_text="failed").wait_for()
+        assert "w must hold 2 weights" in status.inner_text()
+    finally:
+        fresh.context.close()
+
+
+def test_one_epoch_shows_a_point_in_the_mistakes_chart(page, server):
+    page.goto(server + "/labs/perceptron?preset=perceptron-and&present=1")
+    _wait_ready(page)
+    chart = page.locator("#pc-mistakes")
+    red = ("c => { const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; let n = 0;"
+           " for (let i = 0; i < d.length; i += 4) if (d[i] > 150 && d[i + 1] < 80 && d[i + 2] < 80) n++;"
+           " return n; }")
+    assert chart.evaluate(red) == 0
+    page.click("#pc-epoch")
+    expect(page.locator("#pc-epoch-no")).to_have_text("2")
+    assert chart.evaluate(red) > 50  # the epoch's 2 mistakes as a dot
+    shot(page, "perceptron-one-epoch-present")
+
+
+def test_autoplay_plays_and_the_lab_says_so(page, server):
+    query = "dataset=gate_xor&max_epochs=10000&init=random&shuffle=true&autoplay=1"
+    page.goto(f"{server}/labs/perceptron?{query}")
+    wait_for_lab(page)
+    page.wait_for_function("Number(document.querySelector('#pc-steps').textContent) > 3")
+    assert lab_call(page, "playing") is True
+    lab_call(page, "toggle")
+    page.wait_for_function("document.querySelector('#pc-play').textContent.includes('Play')")
+    assert lab_call(page, "playing") is False
