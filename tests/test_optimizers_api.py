@@ -224,13 +224,19 @@ def test_stream_frames_commands_and_a_malformed_message(client):
         assert f["from"] == -1 and f["step"] == 0
         ws.send_json({"type": "speed", "steps_per_frame": 10})
         ws.send_json({"type": "play"})
-        for _ in range(200):
-            f = _until(ws, "frame")
-            if f["done"]:
+        # The last frame and the "done" status may arrive in either order (control messages
+        # are sent before a pending frame): read until both were seen.
+        last_frame, done_status = None, None
+        for _ in range(500):
+            msg = ws.receive_json()
+            if msg["type"] == "frame" and msg["done"]:
+                last_frame = msg
+            elif msg["type"] == "status" and msg["done"]:
+                done_status = msg
+            if last_frame and done_status:
                 break
-        assert f["done"] and f["runs"][0]["stop_reason"] == "max_iterations" and f["step"] == 40
-        status = _until(ws, "status")
-        assert status["done"] is True
+        assert last_frame and done_status
+        assert last_frame["runs"][0]["stop_reason"] == "max_iterations" and last_frame["step"] == 40
 
 
 def test_stream_unknown_session_is_refused(client):
