@@ -285,9 +285,13 @@ async function resync() {
   draw();
 }
 
+const PLAY_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M7 4l13 8-13 8z"/></svg>';
+const PAUSE_ICON = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true"><path fill="currentColor" d="M6 4h4v16H6zM14 4h4v16h-4z"/></svg>';
+
 function showPlaying() {
   const b = $("opt-play");
-  b.innerHTML = playing ? "&#x23F8;" : "&#x25B6;";
+  // Drawn, not a font glyph: the pause sign is missing from many Linux fonts.
+  b.innerHTML = playing ? PAUSE_ICON : PLAY_ICON;
   b.setAttribute("aria-label", playing ? "Pause" : "Play");
   b.disabled = done && !playing;
   b.title = done ? "Every optimizer has stopped: reset to run again" : "Play / pause (space)";
