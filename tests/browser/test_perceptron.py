@@ -8,7 +8,7 @@ import re
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
-from tests.browser.labpage import lab_call, wait_for_lab
+from tests.browser.labpage import is_still, lab_call, wait_for_change, wait_for_lab
 
 
 def _wait_ready(page):
@@ -136,8 +136,9 @@ def test_autoplay_plays_and_the_lab_says_so(page, server):
     query = "dataset=gate_xor&max_epochs=10000&init=random&shuffle=true&autoplay=1"
     page.goto(f"{server}/labs/perceptron?{query}")
     wait_for_lab(page)
-    page.wait_for_function("Number(document.querySelector('#pc-steps').textContent) > 3")
+    first = wait_for_change(page, "#pc-steps", 0)
+    assert wait_for_change(page, "#pc-steps", first) > first  # it goes on: autoplay did not pause it
     assert lab_call(page, "playing") is True
     lab_call(page, "toggle")
-    page.wait_for_function("document.querySelector('#pc-play').textContent.includes('Play')")
-    assert lab_call(page, "playing") is False
+    expect(page.locator("#pc-play")).to_contain_text("Play")
+    assert lab_call(page, "playing") is False and is_still(page, "#pc-steps")
