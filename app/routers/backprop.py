@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app import presets, streaming
+from app import presets
 from app.backprop_session import BackpropIn, BackpropRunner, check_limits, full_trace
-from app.deps import SettingsDep, StoreDep, WsStoreDep
+from app.deps import SettingsDep, StoreDep
+from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.templating import render
 
@@ -63,36 +64,13 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     return _state(session)
 
 
-@api.post("/sessions/{sid}/reset")
-def reset_session(sid: str, store: StoreDep) -> dict[str, Any]:
-    session = store.get(LAB, sid)
-    with session.lock:
-        _runner(session).reset()
-    return _state(session)
-
-
-@api.patch("/sessions/{sid}")
-def update_session(sid: str, changes: dict[str, Any], store: StoreDep) -> dict[str, Any]:
-    """Change config fields; the walk-through starts over at step 1. With `state` (weights,
-    bias_values, iteration, stage, losses, loss_iterations) it continues that saved one."""
-    session = store.get(LAB, sid)
-    with session.lock:
-        try:
-            result = _runner(session).apply(changes)
-        except ValueError as exc:
-            raise HTTPException(422, streaming.describe_error(exc)) from None
-    return {**_state(session), **result}
-
-
-@api.delete("/sessions/{sid}", status_code=204)
-def delete_session(sid: str, store: StoreDep) -> Response:
-    store.delete(LAB, sid)
-    return Response(status_code=204)
-
-
-@api.websocket("/sessions/{sid}/stream")
-async def stream(websocket: WebSocket, sid: str, store: WsStoreDep, settings: SettingsDep) -> None:
-    await streaming.serve_or_refuse(websocket, store.find(LAB, sid), settings)
+add_session_routes(
+    api, LAB, _state,
+    patch_doc=(
+        'Change config fields; the walk-through starts over at step 1. With `state` (weights, '
+        'bias_values, iteration, stage, losses, loss_iterations) it continues that saved one.'
+    ),
+)
 
 
 pages = APIRouter(include_in_schema=False)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, WebSocket
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
 
-from app import presets, streaming
-from app.deps import SettingsDep, StoreDep, WsStoreDep
+from app import presets
+from app.deps import SettingsDep, StoreDep
 from app.mlp_session import (
     Include,
     MLPConfigIn,
@@ -19,6 +19,7 @@ from app.mlp_session import (
     config_out,
     snapshot,
 )
+from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.settings import Settings
 from app.templating import render
@@ -89,37 +90,14 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     return _state(session, body.include, body.res, body.neuron_res)
 
 
-@api.post("/sessions/{sid}/reset")
-def reset_session(sid: str, store: StoreDep) -> dict[str, Any]:
-    session = store.get(LAB, sid)
-    with session.lock:
-        _runner(session).reset()
-    return _state(session, ["metrics", "weights"])
-
-
-@api.patch("/sessions/{sid}")
-def update_session(sid: str, changes: dict[str, Any], store: StoreDep) -> dict[str, Any]:
-    """Change config fields. Learning rate, optimizer hyperparameters, batch size and
-    regularization continue the run; data, features or architecture start it over
-    (`"reset": true` in the answer)."""
-    session = store.get(LAB, sid)
-    with session.lock:
-        try:
-            result = _runner(session).apply(changes)
-        except ValueError as exc:  # pydantic's ValidationError is a ValueError too
-            raise HTTPException(422, streaming.describe_error(exc)) from None
-    return {**_state(session, ["metrics", "weights"]), **result}
-
-
-@api.delete("/sessions/{sid}", status_code=204)
-def delete_session(sid: str, store: StoreDep) -> Response:
-    store.delete(LAB, sid)
-    return Response(status_code=204)
-
-
-@api.websocket("/sessions/{sid}/stream")
-async def stream(websocket: WebSocket, sid: str, store: WsStoreDep, settings: SettingsDep) -> None:
-    await streaming.serve_or_refuse(websocket, store.find(LAB, sid), settings)
+add_session_routes(
+    api, LAB, lambda session: _state(session, ["metrics", "weights"]),
+    patch_doc=(
+        'Change config fields. Learning rate, optimizer hyperparameters, batch size and '
+        'regularization continue the run; data, features or architecture start it over (`"reset": '
+        'true` in the answer).'
+    ),
+)
 
 
 pages = APIRouter(include_in_schema=False)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Query, Request, WebSocket
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from app import presets, streaming
-from app.deps import SettingsDep, StoreDep, WsStoreDep
+from app.deps import SettingsDep, StoreDep
 from app.optimizers_session import (
     OptimizersRunner,
     PathsIn,
@@ -18,6 +18,7 @@ from app.optimizers_session import (
     paths_out,
     surface_grid,
 )
+from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.templating import render
 from engine import paths, schedules, surfaces
@@ -116,35 +117,12 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     return _state(session, body.max_points)
 
 
-@api.post("/sessions/{sid}/reset")
-def reset_session(sid: str, store: StoreDep) -> dict[str, Any]:
-    session = store.get(LAB, sid)
-    with session.lock:
-        _runner(session).reset()
-    return _state(session)
-
-
-@api.patch("/sessions/{sid}")
-def update_session(sid: str, changes: dict[str, Any], store: StoreDep) -> dict[str, Any]:
-    """Change any field of the race (surface, optimizers, starts, stop, seed); it starts over."""
-    session = store.get(LAB, sid)
-    with session.lock:
-        try:
-            result = _runner(session).apply(changes)
-        except ValueError as exc:
-            raise HTTPException(422, streaming.describe_error(exc)) from None
-    return {**_state(session), **result}
-
-
-@api.delete("/sessions/{sid}", status_code=204)
-def delete_session(sid: str, store: StoreDep) -> Response:
-    store.delete(LAB, sid)
-    return Response(status_code=204)
-
-
-@api.websocket("/sessions/{sid}/stream")
-async def stream(websocket: WebSocket, sid: str, store: WsStoreDep, settings: SettingsDep) -> None:
-    await streaming.serve_or_refuse(websocket, store.find(LAB, sid), settings)
+add_session_routes(
+    api, LAB, _state,
+    patch_doc=(
+        'Change any field of the race (surface, optimizers, starts, stop, seed); it starts over.'
+    ),
+)
 
 
 pages = APIRouter(include_in_schema=False)

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, WebSocket
-from fastapi.responses import HTMLResponse, Response
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import HTMLResponse
 
-from app import presets, streaming
-from app.deps import SettingsDep, StoreDep, WsStoreDep
+from app import presets
+from app.deps import SettingsDep, StoreDep
 from app.perceptron_session import PerceptronIn, PerceptronRunner, RunIn, StepIn, run_out
+from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.templating import render
 
@@ -65,36 +66,13 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     return _state(session)
 
 
-@api.post("/sessions/{sid}/reset")
-def reset_session(sid: str, store: StoreDep) -> dict[str, Any]:
-    session = store.get(LAB, sid)
-    with session.lock:
-        _runner(session).reset()
-    return _state(session)
-
-
-@api.patch("/sessions/{sid}")
-def update_session(sid: str, changes: dict[str, Any], store: StoreDep) -> dict[str, Any]:
-    """Change config fields; the run starts over with them. With `state` (w, b, epoch,
-    position, mistakes_per_epoch, … as a frame carries them) it continues that saved run."""
-    session = store.get(LAB, sid)
-    with session.lock:
-        try:
-            result = _runner(session).apply(changes)
-        except ValueError as exc:
-            raise HTTPException(422, streaming.describe_error(exc)) from None
-    return {**_state(session), **result}
-
-
-@api.delete("/sessions/{sid}", status_code=204)
-def delete_session(sid: str, store: StoreDep) -> Response:
-    store.delete(LAB, sid)
-    return Response(status_code=204)
-
-
-@api.websocket("/sessions/{sid}/stream")
-async def stream(websocket: WebSocket, sid: str, store: WsStoreDep, settings: SettingsDep) -> None:
-    await streaming.serve_or_refuse(websocket, store.find(LAB, sid), settings)
+add_session_routes(
+    api, LAB, _state,
+    patch_doc=(
+        'Change config fields; the run starts over with them. With `state` (w, b, epoch, '
+        'position, mistakes_per_epoch, … as a frame carries them) it continues that saved run.'
+    ),
+)
 
 
 pages = APIRouter(include_in_schema=False)
