@@ -209,11 +209,8 @@ def grid_out(
 ) -> dict[str, Any]:
     """The score w·φ(x) + b over the shown square (row 0 at the top), quantized symmetric."""
     lo, hi = cfg.extent(X)
-    xs = np.linspace(lo, hi, res)
-    g1, g2 = np.meshgrid(xs, xs[::-1])
-    pts = np.column_stack([g1.ravel(), g2.ravel()])
-    s = run.scores(perceptron.featurize(pts, cfg.features)).reshape(res, res)
-    m = max(float(np.max(np.abs(s[np.isfinite(s)]))) if np.any(np.isfinite(s)) else 1.0, 1e-9)
+    s = run.score_grid(lo, hi, res, cfg.features)
+    m = max(encoding.finite_range(s, symmetric=True)[1], 1e-9)
     return encoding.grid(s, -m, m)
 
 

@@ -334,6 +334,14 @@ class Perceptron:
         """w·φ + b for every row of Φ (m, d)."""
         return Phi @ self.w + self.b
 
+    def score_grid(self, lo: float, hi: float, res: int, names: list[str] | tuple[str, ...]) -> Array:
+        """The score w·φ(x) + b over the square [lo, hi]², shape (res, res), row 0 at the top."""
+        xs = np.linspace(lo, hi, res)
+        g1, g2 = np.meshgrid(xs, xs[::-1])
+        pts = np.column_stack([g1.ravel(), g2.ravel()])
+        with np.errstate(all="ignore"):
+            return self.scores(featurize(pts, names)).reshape(res, res)
+
 
 def featurize(X: Array, names: list[str] | tuple[str, ...]) -> Array:
     """The feature vectors Φ (n, d) the perceptron learns on (engine.features)."""
