@@ -42,7 +42,6 @@ export function drawChart(canvas, {
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.clearRect(0, 0, W, H);
   ctx.font = `${font}px system-ui, sans-serif`;
-  const pad = { l: font * 3.4, r: font * 1.2, t: Math.max(8, font * 0.6), b: font * 2.4 };
   const tf = (v) => (log ? Math.log10(Math.max(v, 1e-12)) : v);
   let ylo = Infinity, yhi = -Infinity;
   for (const s of series) for (const v of s.values) {
@@ -52,6 +51,12 @@ export function drawChart(canvas, {
   if (!isFinite(ylo)) { ylo = 0; yhi = 1; }
   if (!log) ylo = Math.min(0, ylo);
   if (yhi - ylo < 1e-9) yhi = ylo + 1;
+  const yt = log ? niceTicks(Math.floor(ylo), Math.ceil(yhi), 3).filter(Number.isInteger) : niceTicks(ylo, yhi, 3);
+  const yLabels = yt.map((t) => (log ? fmt(Math.pow(10, t)) : fmt(t)));
+  // The left margin fits the widest tick label (1e+200 on a blown-up run), and the y title.
+  const widest = Math.max(0, ...yLabels.map((s) => ctx.measureText(s).width));
+  const pad = { l: Math.max(font * 3.4, widest + font * (yLabel ? 1.7 : 0.6)), r: font * 1.2,
+    t: Math.max(8, font * 0.6), b: font * 2.4 };
   // One x value: centre it in a unit-wide axis instead of pinning it to the left edge.
   const one = x.length === 1;
   const xlo = x.length ? x[0] - (one ? 0.5 : 0) : 0;
@@ -61,12 +66,11 @@ export function drawChart(canvas, {
   ctx.strokeStyle = "#bbb"; ctx.fillStyle = "#444"; ctx.lineWidth = style.gridLine;
   ctx.beginPath(); ctx.moveTo(pad.l, pad.t); ctx.lineTo(pad.l, H - pad.b); ctx.lineTo(W - pad.r, H - pad.b); ctx.stroke();
   ctx.textAlign = "right"; ctx.textBaseline = "middle";
-  const yt = log ? niceTicks(Math.floor(ylo), Math.ceil(yhi), 3).filter(Number.isInteger) : niceTicks(ylo, yhi, 3);
-  for (const t of yt) {
+  yt.forEach((t, i) => {
     const y = H - pad.b - ((t - ylo) / (yhi - ylo)) * (H - pad.t - pad.b);
-    if (y < pad.t - 1 || y > H - pad.b + 1) continue;
-    ctx.fillText(log ? fmt(Math.pow(10, t)) : fmt(t), pad.l - 4, y);
-  }
+    if (y < pad.t - 1 || y > H - pad.b + 1) return;
+    ctx.fillText(yLabels[i], pad.l - 4, y);
+  });
   ctx.textAlign = "center"; ctx.textBaseline = "top";
   let xt = niceTicks(xlo, xhi, 4);
   if (integerX) {
