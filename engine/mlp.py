@@ -22,7 +22,7 @@ from engine import activations, initializers, losses, regularizers
 Array = np.ndarray
 
 
-@dataclass
+@dataclass(slots=True)
 class Trace:
     """One forward/backward pass. Lists run over layers 1..L (index 0 = first hidden layer).
 

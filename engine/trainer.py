@@ -186,27 +186,26 @@ class Trainer:
 
     def _steps(self, n: int, c: MLPConfig, model: MLP, opt: optimizers.Optimizer, bs: int,
                n_train: int) -> int:
-        ran = 0
+        # The hot loop of every lab run: state is kept in locals and written back once.
+        ran, pos, tr, start = 0, self._pos, self.trace, self.step_count
         loss, reg, rate = c.resolved_loss, c.regularization, c.reg_rate
-        for _ in range(n):
-            if self.diverged:
-                break
-            F = self._F_epoch[self._pos : self._pos + bs]
-            T = self._T_epoch[self._pos : self._pos + bs]
-            tr = model.loss_and_grads(F, T, loss, reg, rate)
-            grads = [g for pair in zip(tr.dW, tr.db, strict=True) for g in pair]  # [dW1, db1, dW2, ...]
-            opt.step(grads)
-            self.trace = tr
-            self.step_count += 1
+        F_epoch, T_epoch = self._F_epoch, self._T_epoch
+        isfinite = math.isfinite
+        while ran < n and not self.diverged:
+            tr = model.loss_and_grads(F_epoch[pos : pos + bs], T_epoch[pos : pos + bs], loss, reg, rate)
+            opt.step([g for pair in zip(tr.dW, tr.db, strict=True) for g in pair])  # [dW1, db1, ...]
             ran += 1
-            self._pos += bs
-            if self._pos >= n_train:
-                self._pos = 0
+            pos += bs
+            if not isfinite(tr.loss):
+                self.diverged = True
+            if pos >= n_train:
+                pos = 0
+                self._pos, self.trace, self.step_count = pos, tr, start + ran
                 self.epoch += 1
                 self._shuffle()
+                F_epoch, T_epoch = self._F_epoch, self._T_epoch
                 self._record()
-            if not math.isfinite(tr.loss):
-                self.diverged = True
+        self._pos, self.trace, self.step_count = pos, tr, start + ran
         return ran
 
     def run_epochs(self, n: int = 1) -> int:
@@ -227,11 +226,11 @@ class Trainer:
         if c.resolved_problem == "regression":
             return value, None
         if c.resolved_loss == "softmax_ce":
-            acc = float(np.mean(np.argmax(out, axis=1) == T))
+            acc = float((np.argmax(out, axis=1) == T).mean())
         elif c.resolved_loss == "bce":
-            acc = float(np.mean((out[:, 0] > 0.5) == (T[:, 0] > 0.5)))
+            acc = float(((out[:, 0] > 0.5) == (T[:, 0] > 0.5)).mean())
         else:
-            acc = float(np.mean((out[:, 0] >= 0) == (T[:, 0] > 0)))
+            acc = float(((out[:, 0] >= 0) == (T[:, 0] > 0)).mean())
         return value, acc
 
     def metrics(self) -> Metrics:
