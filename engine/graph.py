@@ -4,13 +4,21 @@ and loss, with the forward value and the backward gradient ∂E/∂node of every
 Nodes are created in topological order, so the forward pass fills them first to last and the
 backward pass last to first. Each op's local derivative sits beside its forward (micrograd
 style). Leaves: inputs i, weights w, biases b, targets t. The error node takes the outputs ŷ:
-``squared``: E = ½ Σ (ŷ − t)² through a "sub" node per output; ``bce``:
+``squared``: E = ½ Σ (ŷ − t)² through a "sub" node per output; ``bce`` (sigmoid outputs):
 E = −Σ [t log ŷ + (1 − t) log(1 − ŷ)], whose ∂E/∂ŷ = (ŷ − t) / (ŷ(1 − ŷ)) times σ'(z) = ŷ(1 − ŷ)
 gives the familiar ŷ − t at z.
+
+A sigmoid saturates: for z ≳ 37 ŷ rounds to 1.0, so log(1 − ŷ) and that division meet 0. The bce
+node therefore works from the logits z (the inputs of the output "act" nodes), as the engine's
+loss does: E = Σ max(z, 0) − z·t + log(1 + e^−|z|), and the backward pass is seeded at z with
+∂E/∂z = ŷ − t (the output act nodes pass nothing on). The ŷ and t nodes still show their own
+gradients, from z too: ∂E/∂ŷ = −t(1 + e^−z) + (1 − t)(1 + e^z) (as 1/ŷ = 1 + e^−z and
+1/(1 − ŷ) = 1 + e^z; infinite only past float range) and ∂E/∂t = log(1 − ŷ) − log ŷ = −z.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -65,8 +73,8 @@ class Graph:
                 n.value = 0.5 * float(sum(d * d for d in v))
             elif n.op == "loss":
                 k = len(v) // 2
-                pairs = zip(v[:k], v[k:], strict=True)
-                n.value = -float(sum(t * np.log(y) + (1 - t) * np.log(1 - y) for y, t in pairs))
+                pairs = zip(self._logits(n), v[k:], strict=True)
+                n.value = float(sum(_bce_of_logit(z, t) for z, t in pairs))
 
     def backward(self) -> None:
         """∂E/∂node for every node, last to first (the error node's own gradient is 1)."""
@@ -75,8 +83,11 @@ class Graph:
         for n in self.nodes:
             n.grad = 0.0
         self.nodes[-1].grad = 1.0
+        seeded: set[int] = set()  # act nodes whose input's gradient was set from the logit
         for n in reversed(self.nodes):
             g = n.grad
+            if n.id in seeded:
+                continue
             ins = [self.nodes[i] for i in n.inputs]
             if n.op == "mul":
                 ins[0].grad += g * ins[1].value
@@ -96,8 +107,32 @@ class Graph:
             elif n.op == "loss":
                 k = len(ins) // 2
                 for y, t in zip(ins[:k], ins[k:], strict=True):
-                    y.grad += g * (y.value - t.value) / (y.value * (1 - y.value))
-                    t.grad += g * (np.log(1 - y.value) - np.log(y.value))
+                    z = self.nodes[y.inputs[0]]
+                    z.grad += g * (y.value - t.value)  # ŷ − t, ŷ = σ(z): the engine's dL/dz
+                    seeded.add(y.id)
+                    y.grad += g * _bce_dy(z.value, t.value)
+                    t.grad += g * -z.value
+
+    def _logits(self, loss: Node) -> list[float]:
+        """z of every output a bce node takes (each output act node's input)."""
+        k = len(loss.inputs) // 2
+        return [self.nodes[self.nodes[i].inputs[0]].value for i in loss.inputs[:k]]
+
+
+def _bce_of_logit(z: float, t: float) -> float:
+    """−[t log σ(z) + (1 − t) log(1 − σ(z))] = max(z, 0) − z·t + log(1 + e^−|z|): never log 0."""
+    return max(z, 0.0) - z * t + math.log1p(math.exp(-abs(z)))
+
+
+def _bce_dy(z: float, t: float) -> float:
+    """∂E/∂ŷ = −t/ŷ + (1 − t)/(1 − ŷ) = −t(1 + e^−z) + (1 − t)(1 + e^z), with no divisor that can be 0."""
+    with np.errstate(over="ignore"):
+        d = 0.0
+        if t != 0:
+            d -= t * (1.0 + float(np.exp(-z)))
+        if t != 1:
+            d += (1.0 - t) * (1.0 + float(np.exp(z)))
+    return d
 
 
 def build(net: Network, x: Array, t: Array, loss: str) -> Graph:

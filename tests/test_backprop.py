@@ -311,3 +311,86 @@ def test_websocket_set_state_and_a_bad_one(client):
         ws.send_json({"type": "step", "n": 1})  # step 6 → step 2 of iteration 2, same weights
         frame = next(m for m in (ws.receive_json() for _ in range(2)) if m["type"] == "frame")
         assert frame["stage"] == "forward" and [w["value"] for w in frame["network"]["weights"]] == HAND_NEW
+
+
+# ------------------------------------------------------------------ a saturated sigmoid output
+# One weight, no hidden layer: z = 40·1 = 40, ŷ = σ(40) rounds to 1.0 in float64, so ŷ(1 − ŷ)
+# is 0. From the logit: E = max(z, 0) − z·t + log(1 + e^−|z|); with t = 1 that is
+# 40 − 40 + log1p(e^−40) ≈ 4.25e-18, and ∂E/∂z = ŷ − t = 0 (the engine's loss gives the same).
+# ∂E/∂t = log(1 − ŷ) − log ŷ = −z = −40 exactly.
+SATURATED = {"inputs": [40], "targets": [1], "hidden": [], "weights": [1], "loss": "bce"}
+
+
+def _all_numbers(nodes):
+    return all(isinstance(n["value"], float | int) and isinstance(n["grad"], float | int) for n in nodes)
+
+
+def test_graph_of_a_saturated_bce_output_is_finite_and_seeded_at_z():
+    net = backprop.Network.from_flat((1, 1), [1.0], output_activation="sigmoid")
+    g = graph.build(net, np.array([40.0]), np.array([1.0]), "bce")
+    E = g.nodes[-1]
+    assert np.isfinite(E.value) and E.value == pytest.approx(np.exp(-40.0), rel=1e-12)
+    engine_E = backprop.loss_of(net, np.array([40.0]), np.array([1.0]), "bce")
+    assert E.value == pytest.approx(engine_E, rel=1e-12)
+    for n in g.nodes:
+        assert np.isfinite(n.value) and np.isfinite(n.grad), n
+    z = next(n for n in g.nodes if n.op == "add")
+    y = next(n for n in g.nodes if n.op == "act")
+    t = next(n for n in g.nodes if n.op == "target")
+    assert y.value == 1.0 and z.grad == 0.0  # ŷ − t from the logit
+    assert y.grad == pytest.approx(-1.0)  # ∂E/∂ŷ = −t/ŷ + (1 − t)/(1 − ŷ) = −1
+    assert t.grad == pytest.approx(-40.0)  # log(1 − ŷ) − log ŷ = −z
+
+
+@pytest.mark.parametrize("z, target", [(40.0, 1.0), (40.0, 0.0), (-40.0, 1.0), (40.0, 0.5), (800.0, 1.0)])
+def test_graph_and_engine_agree_when_the_output_saturates(z, target):
+    net = backprop.Network.from_flat((1, 2, 1), [1.0, 1.0, z / 2, z / 2], output_activation="sigmoid",
+                                     activation="linear")
+    x, t = np.array([1.0]), np.array([target])
+    g = graph.build(net, x, t, "bce")
+    E, dW, _ = backprop.gradients(net, x, t, "bce")
+    assert g.nodes[-1].value == pytest.approx(E, rel=1e-12, abs=1e-300)
+    grads = graph.param_grads(g)
+    for name, value in zip(["w1", "w2", "w3", "w4"], np.concatenate([W.T.ravel() for W in dW]), strict=True):
+        assert grads[name] == pytest.approx(value, rel=1e-12, abs=1e-300)
+    for n in g.nodes:
+        if not (n.op == "act" and n.fn == "sigmoid" and target not in (0.0, 1.0) and abs(z) > 700):
+            assert np.isfinite(n.value) and np.isfinite(n.grad), n
+
+
+def test_trace_api_of_a_saturated_bce_output_answers_finite_numbers(client):
+    r = client.post("/api/v1/backprop/trace", json=SATURATED)
+    assert r.status_code == 200, r.text
+    steps = r.json()["steps"]
+    nodes = steps["graph"]["nodes"]
+    assert _all_numbers(nodes)
+    assert nodes[-1]["value"] == pytest.approx(steps["error"]["E"], rel=1e-9)
+    assert steps["gradcheck"]["max_rel_error"] < 1e-6
+    graph_grads = {n["label"]: n["grad"] for n in nodes if n["op"] == "weight"}
+    for row in steps["gradcheck"]["rows"]:
+        assert graph_grads[row["name"]] == pytest.approx(row["analytic"], abs=1e-12)
+    # half saturated with a hidden layer: the gradient check still agrees
+    body = {"inputs": [3], "targets": [0], "hidden": [2], "weights": [2, -1, 6, 1], "loss": "bce",
+            "activation": "tanh"}
+    r = client.post("/api/v1/backprop/trace", json=body)
+    assert r.status_code == 200, r.text
+    steps = r.json()["steps"]
+    assert _all_numbers(steps["graph"]["nodes"]) and steps["gradcheck"]["max_rel_error"] < 1e-6
+    assert steps["graph"]["nodes"][-1]["value"] == pytest.approx(steps["error"]["E"], rel=1e-9)
+
+
+def test_session_frames_of_a_saturated_bce_output(client):
+    r = client.post("/api/v1/backprop/sessions", json=SATURATED)
+    assert r.status_code == 201, r.text
+    sid = r.json()["id"]
+    for _ in range(6):
+        r = client.post(f"/api/v1/backprop/sessions/{sid}/step", json={})
+        assert r.status_code == 200, r.text
+        frame = r.json()
+        assert _all_numbers(frame["trace"]["graph"]["nodes"])
+        assert frame["trace"]["gradcheck"]["max_rel_error"] < 1e-6
+    assert frame["iteration"] == 1 and not frame["diverged"]
+    with client.websocket_connect(f"/api/v1/backprop/sessions/{sid}/stream") as ws:
+        msgs = [ws.receive_json() for _ in range(3)]
+        frame = next(m for m in msgs if m["type"] == "frame")
+        assert _all_numbers(frame["trace"]["graph"]["nodes"])
