@@ -9,9 +9,13 @@ import pkgutil
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI, Request, Response
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
 from app import routers
+from app.encoding import finite
 from app.sessions import SessionStore
 from app.settings import get_settings
 from app.templating import ROOT
@@ -64,6 +68,11 @@ def create_app() -> FastAPI:
         response.headers["X-Content-Type-Options"] = "nosniff"
         response.headers["Referrer-Policy"] = "same-origin"
         return response
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # FastAPI's own answer echoes the input; 1e400 or NaN in it would not encode as JSON.
+        return JSONResponse(status_code=422, content={"detail": finite(jsonable_encoder(exc.errors()))})
 
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for info in sorted(pkgutil.iter_modules(routers.__path__), key=lambda m: m.name):

@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from app import encoding
 from app.settings import Settings
 from engine import activations, datasets, features, initializers, optimizers, regularizers
+from engine.mlp import check_parameters
 from engine.trainer import MLPConfig, Trainer
 
 DatasetName = Literal[tuple(datasets.DATASETS)]  # type: ignore[valid-type]
@@ -26,7 +27,7 @@ Include = Literal["metrics", "weights", "trace", "grids", "history", "optimizer"
 class MLPConfigIn(BaseModel):
     """A playground run. Noise and the train share are percentages, as on the page."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     dataset: DatasetName = "circle"
     n_points: int = Field(500, ge=4, description="points generated (train + test)")
@@ -62,7 +63,13 @@ class MLPConfigIn(BaseModel):
             raise ValueError("features must not repeat")
         if any(h < 1 for h in self.hidden):
             raise ValueError("every hidden layer needs at least 1 neuron")
-        problem = self.problem or ("classification" if self.points else datasets.get(self.dataset).problem)
+        generated = datasets.get(self.dataset).problem
+        if not self.points and self.problem not in (None, generated):
+            raise ValueError(
+                f"dataset {self.dataset!r} is a {generated} problem; leave problem out or give "
+                "your own points"
+            )
+        problem = self.problem or ("classification" if self.points else generated)
         loss = self.loss
         if problem == "multiclass" and loss not in (None, "softmax_ce"):
             raise ValueError("multi-class data needs loss 'softmax_ce'")
@@ -70,13 +77,7 @@ class MLPConfigIn(BaseModel):
             raise ValueError("loss 'softmax_ce' needs multi-class data (problem 'multiclass')")
         if problem == "regression" and loss == "bce":
             raise ValueError("loss 'bce' is for two classes; use 'squared' for regression")
-        allowed = set(optimizers.OPTIMIZERS[self.optimizer].defaults) - {"lr"}
-        unknown = set(self.optimizer_params) - allowed
-        if unknown:
-            raise ValueError(
-                f"optimizer {self.optimizer!r} has no hyperparameter(s) {sorted(unknown)}; "
-                f"it takes lr and {sorted(allowed)}"
-            )
+        optimizers.check_hyperparameters(self.optimizer, self.optimizer_params)
         if self.points:
             labels = np.array([p[2] for p in self.points])
             if problem == "classification" and not np.all(np.isin(labels, (-1.0, 1.0))):
@@ -297,31 +298,37 @@ class MLPRunner:
             cfg.check_limits(self.settings)
         except HTTPException as exc:
             raise ValueError(exc.detail) from None
+        engine_cfg = cfg.to_engine()
+        pairs = None
+        if weights is not None:  # checked against the new network before anything changes
+            pairs = parse_weights(weights)
+            check_parameters(engine_cfg.sizes, pairs)
         self.view = view
         self.cfg = cfg
-        reset = self.trainer.update(**_changed(self.trainer.config, cfg.to_engine()))
-        if weights is not None:
-            self.set_weights(weights)
+        reset = self.trainer.update(**_changed(self.trainer.config, engine_cfg))
+        if pairs is not None:
+            self.trainer.set_weights(pairs)
         return {"reset": reset}
 
-    def set_weights(self, weights: Any) -> None:
-        """Overwrite every layer's W and b in place (the optimizer holds these arrays).
+    def step_cost(self) -> int:
+        """Work of one mini-batch update: examples × parameters (for the work budgets)."""
+        return self.trainer.config.batch_size * self.trainer.model.num_parameters
 
-        Shapes must match the current network; nothing changes when one does not.
-        """
-        layers = len(self.trainer.model.W)
-        if not isinstance(weights, list) or len(weights) != layers:
-            raise ValueError(f"weights: give a list of {layers} layers of {{'W', 'b'}}")
-        pairs = []
-        for i, layer in enumerate(weights):
-            if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
-                raise ValueError(f"weights.{i}: give {{'W': [[...]], 'b': [...]}}")
-            try:
-                W, b = (np.asarray(layer[k], dtype=np.float64) for k in ("W", "b"))
-            except (TypeError, ValueError):
-                raise ValueError(f"weights.{i}: W and b must be numbers") from None
-            pairs.append((W, b))
-        self.trainer.set_weights(pairs)
+
+def parse_weights(weights: Any) -> list[tuple[np.ndarray, np.ndarray]]:
+    """[{"W": [[...]], "b": [...]}, ...] (as frames carry them) as (W, b) arrays."""
+    if not isinstance(weights, list):
+        raise ValueError("weights: give a list of layers, each {'W': [[...]], 'b': [...]}")
+    pairs = []
+    for i, layer in enumerate(weights):
+        if not isinstance(layer, dict) or set(layer) != {"W", "b"}:
+            raise ValueError(f"weights.{i}: give {{'W': [[...]], 'b': [...]}}")
+        try:
+            W, b = (np.asarray(layer[k], dtype=np.float64) for k in ("W", "b"))
+        except (TypeError, ValueError):
+            raise ValueError(f"weights.{i}: W and b must be numbers") from None
+        pairs.append((W, b))
+    return pairs
 
 
 def _changed(old: MLPConfig, new: MLPConfig) -> dict[str, Any]:

@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     max_steps_per_call: int = 100_000  # mini-batch updates in one REST step call
     max_steps_per_frame: int = 2000  # the fastest play speed
     max_frame_rate: float = 30.0  # frames per second a stream sends at most
+    # Work budgets in examples × parameters (one MLP update costs batch × weights): a call
+    # or a frame past them is refused or cut, so no cap combination runs for minutes.
+    max_work_per_call: int = 10_000_000_000
+    max_work_per_frame: int = 300_000_000
     max_perceptron_epochs: int = 10_000
     max_optimizer_iterations: int = 20_000
     max_optimizer_runs: int = 64  # optimizers × start points in one request

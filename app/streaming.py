@@ -13,6 +13,7 @@ import asyncio
 import collections
 import contextlib
 import json
+import logging
 import threading
 import time
 from typing import Annotated, Any, Literal
@@ -23,6 +24,8 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 from app.encoding import finite
 from app.sessions import Session
 from app.settings import Settings
+
+log = logging.getLogger("playground.stream")
 
 
 class Play(BaseModel):
@@ -128,6 +131,30 @@ def current_frame(session: Session) -> dict[str, Any]:
         return {"type": "frame", **session.runner.frame()}
 
 
+def step_cost(session: Session) -> int:
+    """Work of one unit of the session's runner (labs without a cost count 1)."""
+    cost = getattr(session.runner, "step_cost", None)
+    return max(1, int(cost())) if cost else 1
+
+
+def check_work(session: Session, settings: Settings, n: int) -> None:
+    """ValueError naming the setting when n units in one call go past a cap."""
+    if n > settings.max_steps_per_call:
+        raise ValueError(f"step n must be at most {settings.max_steps_per_call} (NP_MAX_STEPS_PER_CALL)")
+    work = n * step_cost(session)
+    if work > settings.max_work_per_call:
+        most = max(1, settings.max_work_per_call // step_cost(session))
+        raise ValueError(
+            f"{n} steps of this network are {work:.3g} units of work, more than "
+            f"{settings.max_work_per_call:.3g} per call (NP_MAX_WORK_PER_CALL): ask for at most {most}"
+        )
+
+
+def frame_steps(session: Session, settings: Settings) -> int:
+    """Units between two frames: the chosen speed, cut to the per-frame work budget."""
+    return max(1, min(session.speed, settings.max_work_per_frame // step_cost(session)))
+
+
 def _play(session: Session, settings: Settings) -> None:
     interval = 1.0 / settings.max_frame_rate
     while True:
@@ -135,9 +162,17 @@ def _play(session: Session, settings: Settings) -> None:
         with session.lock:
             if not session.playing:
                 break
-            session.runner.advance(session.speed)
-            frame = {"type": "frame", **session.runner.frame()}
-            done = bool(session.runner.done)
+            try:
+                session.runner.advance(frame_steps(session, settings))
+                frame = {"type": "frame", **session.runner.frame()}
+                done = bool(session.runner.done)
+            except Exception as exc:
+                # A fault in a lab must not leave its pages believing the run still plays.
+                log.exception("the %s session stopped playing", session.lab)
+                session.playing = False
+                broadcast(session, {"type": "error", "message": f"the run stopped: {describe_error(exc)}"})
+                broadcast(session, status_message(session))
+                break
             if done:
                 session.playing = False
         session.touch()
@@ -175,8 +210,7 @@ async def handle(session: Session, settings: Settings, sub: Subscriber, text: st
         elif isinstance(cmd, Speed):
             session.speed = min(cmd.steps_per_frame, settings.max_steps_per_frame)
         elif isinstance(cmd, Step):
-            if cmd.n > settings.max_steps_per_call:
-                raise ValueError(f"step n must be at most {settings.max_steps_per_call}")
+            check_work(session, settings, cmd.n)
             session.playing = False
             await asyncio.to_thread(_locked, session, lambda: session.runner.advance(cmd.n))
             broadcast(session, await asyncio.to_thread(current_frame, session))
@@ -186,10 +220,15 @@ async def handle(session: Session, settings: Settings, sub: Subscriber, text: st
             broadcast(session, await asyncio.to_thread(current_frame, session))
         elif isinstance(cmd, SetParams):
             changed = await asyncio.to_thread(_locked, session, lambda: session.runner.apply(cmd.params))
-            broadcast(session, {"type": "config", "config": session.runner.describe(), **(changed or {})})
+            config = await asyncio.to_thread(_locked, session, session.runner.describe)
+            broadcast(session, {"type": "config", "config": config, **(changed or {})})
             broadcast(session, await asyncio.to_thread(current_frame, session))
     except (ValueError, KeyError, TypeError) as exc:
         sub.offer({"type": "error", "message": describe_error(exc)})
+        return
+    except Exception as exc:  # the socket stays open whatever a lab's runner raises
+        log.exception("a %s command failed", session.lab)
+        sub.offer({"type": "error", "message": f"the command failed: {describe_error(exc)}"})
         return
     broadcast(session, status_message(session))
 
@@ -214,7 +253,8 @@ async def serve(ws: WebSocket, session: Session, settings: Settings) -> None:
     session.subscribers.add(sub)
     pump = asyncio.create_task(sub.pump(ws))
     try:
-        sub.offer({"type": "config", "config": session.runner.describe()})
+        config = await asyncio.to_thread(_locked, session, session.runner.describe)
+        sub.offer({"type": "config", "config": config})
         sub.offer(status_message(session))
         sub.offer(await asyncio.to_thread(current_frame, session))
         while True:

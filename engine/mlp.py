@@ -47,6 +47,22 @@ class Trace:
                 for dW, db in zip(self.dW, self.db, strict=True)]
 
 
+def check_parameters(sizes: list[int], pairs: list[tuple[Array, Array]]) -> None:
+    """ValueError naming the layer unless `pairs` are finite (W, b) of shapes
+    (sizes[l], sizes[l+1]) and (sizes[l+1],) for every layer."""
+    if len(pairs) != len(sizes) - 1:
+        raise ValueError(f"weights: give a list of {len(sizes) - 1} layers of W and b, got {len(pairs)}")
+    for i, (W, b) in enumerate(pairs):
+        want_W, want_b = (sizes[i], sizes[i + 1]), (sizes[i + 1],)
+        if W.shape != want_W or b.shape != want_b:
+            raise ValueError(
+                f"weights.{i}: W must have shape {list(want_W)} and b {list(want_b)}, "
+                f"got {list(W.shape)} and {list(b.shape)}"
+            )
+        if not (np.isfinite(W).all() and np.isfinite(b).all()):
+            raise ValueError(f"weights.{i}: values must be finite")
+
+
 class MLP:
     def __init__(
         self,

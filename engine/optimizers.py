@@ -206,6 +206,36 @@ class Adam(Optimizer):
         p -= self.lr * (m / bc1) / (np.sqrt(v / bc2) + self.eps)
 
 
+# Allowed values of each numeric hyperparameter: (low, high, high excluded). Outside them a
+# rule stops making sense (β ≥ 1 never forgets; a negative decay divides by zero).
+RANGES: dict[str, tuple[float, float, bool]] = {
+    "momentum": (0.0, 1.0, True), "dampening": (0.0, 1.0, False), "weight_decay": (0.0, 10.0, False),
+    "lr_decay": (0.0, 10.0, False), "initial_accumulator_value": (0.0, 100.0, False),
+    "eps": (0.0, 1.0, False), "alpha": (0.0, 1.0, False), "beta1": (0.0, 1.0, True),
+    "beta2": (0.0, 1.0, True),
+}
+
+
+def check_hyperparameters(name: str, hparams: dict[str, Any]) -> None:
+    """ValueError naming the first hyperparameter of optimizer `name` that is unknown, of the
+    wrong kind (flags are true/false) or out of its range; lr is checked by the caller."""
+    defaults = OPTIMIZERS[name].defaults
+    for k, v in hparams.items():
+        if k not in defaults or k == "lr":
+            raise ValueError(
+                f"optimizer {name!r} has no hyperparameter {k!r}; it takes lr and "
+                f"{sorted(set(defaults) - {'lr'})}"
+            )
+        if isinstance(defaults[k], bool):
+            if not isinstance(v, bool):
+                raise ValueError(f"{name}: {k} is true or false, got {v!r}")
+            continue
+        lo, hi, open_hi = RANGES[k]
+        if isinstance(v, bool) or not (lo <= v < hi if open_hi else lo <= v <= hi):
+            top = f"below {hi:g}" if open_hi else f"at most {hi:g}"
+            raise ValueError(f"{name}: {k} must be at least {lo:g} and {top}, got {v!r}")
+
+
 OPTIMIZERS: dict[str, type[Optimizer]] = {
     cls.name: cls for cls in [SGD, Momentum, Nesterov, Adagrad, RMSprop, Adam]
 }

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from engine import datasets, features, losses, optimizers
-from engine.mlp import MLP, Trace
+from engine.mlp import MLP, Trace, check_parameters
 
 Array = np.ndarray
 
@@ -52,6 +52,12 @@ class MLPConfig:
         if self.loss:
             return self.loss
         return "softmax_ce" if self.resolved_problem == "multiclass" else "squared"
+
+    @property
+    def sizes(self) -> list[int]:
+        """Neurons per layer, inputs and output included: [features, *hidden, outputs]."""
+        n_out = self.num_classes if self.resolved_problem == "multiclass" else 1
+        return [len(self.features), *self.hidden, n_out]
 
     @property
     def output_activation(self) -> str:
@@ -117,9 +123,7 @@ class Trainer:
         self.T_train = self._targets(self.y_train)
         self.T_test = self._targets(self.y_test)
         self._F_all = np.concatenate([self.F_train, self.F_test])
-        n_out = c.num_classes if c.resolved_problem == "multiclass" else 1
-        sizes = [len(c.features), *c.hidden, n_out]
-        self.model = MLP(sizes, c.activation, c.output_activation, c.init, self.rng)
+        self.model = MLP(c.sizes, c.activation, c.output_activation, c.init, self.rng)
         self.optimizer = optimizers.make(
             c.optimizer, self.model.parameters(), lr=c.lr, **dict(c.optimizer_params)
         )
@@ -299,14 +303,7 @@ class Trainer:
         is not finite; nothing changes then.
         """
         model = self.model
-        for i, ((W_new, b_new), W, b) in enumerate(zip(pairs, model.W, model.b, strict=True)):
-            if W_new.shape != W.shape or b_new.shape != b.shape:
-                raise ValueError(
-                    f"weights.{i}: W must have shape {list(W.shape)} and b {list(b.shape)}, "
-                    f"got {list(W_new.shape)} and {list(b_new.shape)}"
-                )
-            if not (np.isfinite(W_new).all() and np.isfinite(b_new).all()):
-                raise ValueError(f"weights.{i}: values must be finite")
+        check_parameters(model.sizes, pairs)
         for (W_new, b_new), W, b in zip(pairs, model.W, model.b, strict=True):
             W[...] = W_new
             b[...] = b_new

@@ -104,6 +104,11 @@ def test_patch_learning_rate_continues_and_architecture_resets(client):
         ({"optimizer": "sgd", "optimizer_params": {"beta1": 0.9}}, "beta1"),
         ({"points": [[0, 0, 2], [1, 1, 1]]}, "labels -1 or 1"),
         ({"colour": "red"}, "Extra inputs"),
+        ({"dataset": "circle", "problem": "multiclass"}, "classification problem"),
+        ({"dataset": "blobs", "problem": "classification"}, "multiclass problem"),
+        ({"optimizer": "adagrad", "optimizer_params": {"lr_decay": -1}}, "lr_decay must be at least 0"),
+        ({"optimizer": "adam", "optimizer_params": {"beta1": 1.5}}, "beta1 must be at least 0 and below 1"),
+        ({"optimizer": "rmsprop", "optimizer_params": {"centered": 1}}, "centered is true or false"),
     ],
 )
 def test_bad_config_is_422_saying_what_to_change(client, cfg, says):
@@ -178,3 +183,25 @@ def test_custom_points(client):
     assert r.json()["metrics"]["train_accuracy"] == 1.0
     r = client.get(f"{API}/{s['id']}", params={"include": ["data"]})
     assert sorted(r.json()["data"]["train"]) == sorted([[float(v) for v in p] for p in pts])
+
+
+def test_rejected_weights_leave_the_session_as_it_was(client):
+    s = _create(client, hidden=[2])
+    r = client.patch(f"{API}/{s['id']}", json={"hidden": [3], "weights": [{"W": [[1]], "b": [0]}]})
+    assert r.status_code == 422 and "list of 2 layers" in r.text
+    now = client.get(f"{API}/{s['id']}").json()
+    assert now["config"]["hidden"] == [2] and now["weights"] == s["weights"]
+
+
+def test_work_budget_is_a_setting(client):
+    from app.main import app
+    from app.settings import Settings, get_settings
+
+    app.dependency_overrides[get_settings] = lambda: Settings(max_work_per_call=100_000)
+    try:
+        sid = _create(client, hidden=[4, 2])["id"]  # one update: batch 10 × 25 parameters = 250
+        r = client.post(f"{API}/{sid}/step", json={"steps": 401})
+        assert r.status_code == 422 and "NP_MAX_WORK_PER_CALL" in r.text and "at most 400" in r.text
+        assert client.post(f"{API}/{sid}/step", json={"steps": 400}).status_code == 200
+    finally:
+        app.dependency_overrides.pop(get_settings, None)

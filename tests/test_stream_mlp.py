@@ -148,3 +148,52 @@ def test_diverging_run_stops_playing_and_reports(client):
         assert r.json()["diverged"] is True
     finally:
         ws.__exit__(None, None, None)
+
+
+def test_work_budget_cuts_frames_and_refuses_big_steps(client):
+    from app.main import app
+    from app.settings import Settings, get_settings
+
+    app.dependency_overrides[get_settings] = lambda: Settings(max_work_per_call=100_000,
+                                                               max_work_per_frame=2_500)
+    try:
+        sid = _session(client, hidden=[4, 2])  # 250 units a step: 10 steps a frame at most
+        ws, _, _ = _open(client, sid)
+        try:
+            ws.send_json({"type": "step", "n": 401})
+            assert "NP_MAX_WORK_PER_CALL" in _until(ws, "error")["message"]
+            ws.send_json({"type": "speed", "steps_per_frame": 500})
+            ws.send_json({"type": "play"})
+            first = _until(ws, "frame")["step"]
+            second = _until(ws, "frame")["step"]
+            assert 0 < second - first <= 10
+            ws.send_json({"type": "pause"})
+        finally:
+            ws.__exit__(None, None, None)
+    finally:
+        app.dependency_overrides.pop(get_settings, None)
+
+
+def test_a_fault_while_playing_is_reported_and_playing_stops(client):
+    sid = _session(client)
+    runner = client.app.state.store.find("mlp", sid).runner
+
+    def broken(n):
+        raise ZeroDivisionError("float division by zero")
+
+    runner.advance = broken
+    ws, _, _ = _open(client, sid)
+    try:
+        ws.send_json({"type": "play"})
+        assert "the run stopped: float division by zero" in _until(ws, "error")["message"]
+        for _ in range(20):
+            status = _until(ws, "status")
+            if not status["playing"]:
+                break
+        assert status["playing"] is False
+        ws.send_json({"type": "step", "n": 1})  # a failing command: an error, the socket stays
+        assert "failed" in _until(ws, "error")["message"]
+        ws.send_json({"type": "reset"})
+        assert _until(ws, "frame")["step"] == 0
+    finally:
+        ws.__exit__(None, None, None)

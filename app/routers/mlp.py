@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 
-from app import presets
+from app import presets, streaming
 from app.deps import SettingsDep, StoreDep
 from app.mlp_session import (
     Include,
@@ -77,12 +77,10 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     trainer = _runner(session).trainer
     with session.lock:
         n = body.steps or (body.epochs or 0) * trainer.batches_per_epoch or 1
-        if n > settings.max_steps_per_call:
-            raise HTTPException(
-                422,
-                f"{n} mini-batch steps is more than {settings.max_steps_per_call} per call "
-                "(NP_MAX_STEPS_PER_CALL); call again to go on",
-            )
+        try:
+            streaming.check_work(session, settings, n)
+        except ValueError as exc:
+            raise HTTPException(422, f"{exc}; call again to go on") from None
         if body.epochs:
             trainer.run_epochs(body.epochs)
         else:
