@@ -7,7 +7,11 @@ PORT ?= 8000
 
 .PHONY: run test test-fast lint bench browser-deps clean
 
+# Debian's own python3 keeps venv in the python3-venv package: install it when missing (as root).
 $(BIN)/python:
+	@$(PYTHON) -c "import ensurepip, venv" 2>/dev/null || { [ "$$(id -u)" = 0 ] && \
+	  command -v apt-get >/dev/null && apt-get update -qq && \
+	  apt-get install -y -qq --no-install-recommends python3-venv >/dev/null; } || true
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
