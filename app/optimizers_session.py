@@ -18,14 +18,29 @@ ScheduleName = Literal[tuple(schedules.SCHEDULES)]  # type: ignore[valid-type]
 DIGITS = 6  # significant digits of every number sent (losses near a minimum are tiny)
 
 
+def round_significant(values: np.ndarray, digits: int = DIGITS) -> np.ndarray:
+    """`values` rounded to `digits` significant digits; NaN/±inf and 0 stay as they are.
+
+    x is scaled by 10^e, e = digits − 1 − ⌊log10|x|⌋, rounded and scaled back. Below 1e-290 e
+    passes 300 and 10^e would overflow, so there the scale is applied in two halves."""
+    x = np.asarray(values, dtype=np.float64)
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(x) & (x != 0)
+        mag = np.where(ok, np.floor(np.log10(np.abs(np.where(ok, x, 1.0)))), 0.0)
+        e = digits - 1 - mag
+        e1 = np.floor(e / 2)
+        s1, s2 = 10.0 ** e1, 10.0 ** (e - e1)  # each within 10^±170
+        out = np.round(x * s1 * s2) / s2 / s1
+        big = np.abs(e) < 290
+        scale = 10.0 ** np.where(big, e, 0.0)
+        out = np.where(big, np.round(x * scale) / scale, out)
+    return np.where(ok, out, x)
+
+
 def rounded(obj: Any) -> Any:
     """A JSON-safe copy with floats rounded to DIGITS significant digits (NaN/inf → None)."""
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "f":
-        with np.errstate(all="ignore"):
-            mag = np.where(np.isfinite(obj) & (obj != 0), np.floor(np.log10(np.abs(obj))), 0.0)
-            scale = 10.0 ** (DIGITS - 1 - mag)
-            obj = np.where(np.isfinite(obj), np.round(obj * scale) / scale, obj)
-        return encoding.finite(obj)
+        return encoding.finite(round_significant(obj))
     if isinstance(obj, float | np.floating):
         return rounded(np.array([obj], dtype=np.float64))[0]
     if isinstance(obj, dict):

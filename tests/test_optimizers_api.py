@@ -251,3 +251,30 @@ def test_page_renders_with_params_and_preset(client):
     assert 'src="/static/js/optimizers/lab.js"' in r.text
     r = client.get("/labs/optimizers?preset=momentum-on-ravine")
     assert r.status_code == 200 and "momentum" in r.text
+
+
+def test_rounding_keeps_every_finite_number_finite():
+    from app.optimizers_session import rounded
+
+    values = np.array([1e-310, -2.5e-320, 5e-324, 1e-303, 1.23456789e-300, 0.0, -0.0, 1.23456789e300,
+                       np.finfo(float).max, -np.finfo(float).max, 123.456789, np.nan, np.inf])
+    out = rounded(values)
+    assert out[-2:] == [None, None]
+    for v, r in zip(values[:-2], out[:-2], strict=True):
+        assert isinstance(r, float) and np.isfinite(r)
+        assert r == pytest.approx(v, rel=1e-5, abs=0)  # six significant digits
+    assert out[10] == 123.457 and out[4] == 1.23457e-300
+    assert rounded(1e-305) == 1e-305 and rounded(np.float64(-3e-320)) == -3e-320
+    assert rounded({"a": [np.array([1e-308])]}) == {"a": [[1e-308]]}
+
+
+def test_tiny_losses_near_a_minimum_stay_numbers(client):
+    # GD on the bowl with no gradient tolerance: θ halves its distance to 0 each update
+    # (lr 0.25: θ ← θ − 0.25·2θ = θ/2), so f = ‖θ‖² falls below 1e-303 after ~500 updates.
+    body = race(surface="bowl", optimizers=[{"name": "gd", "lr": 0.25}],
+                stop={"max_iterations": 1200, "grad_tol": 0})
+    r = client.post(f"{API}/paths", json={**body, "max_points": 2000})
+    assert r.status_code == 200
+    losses = strict_json(r.text)["runs"][0]["losses"]
+    assert len(losses) == 1201 and all(isinstance(v, float) for v in losses)
+    assert losses[-1] == 0.0 and min(v for v in losses if v > 0) < 1e-303
