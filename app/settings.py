@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     max_perceptron_epochs: int = 10_000
     max_optimizer_iterations: int = 20_000
     max_optimizer_runs: int = 64  # optimizers × start points in one request
+    # Σ over runs of iterations × (1 + data points an update evaluates / 64), twice with internals
+    max_optimizer_work: int = 150_000
+    max_optimizer_points: int = 128_000  # runs × points per path in one answer
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"
