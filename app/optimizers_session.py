@@ -16,6 +16,7 @@ SurfaceName = Literal[tuple(surfaces.SURFACES)]  # type: ignore[valid-type]
 OptimizerName = Literal[tuple(paths.KINDS)]  # type: ignore[valid-type]
 ScheduleName = Literal[tuple(schedules.SCHEDULES)]  # type: ignore[valid-type]
 DIGITS = 6  # significant digits of every number sent (losses near a minimum are tiny)
+POINTS_PER_WORK = 64  # data points evaluated per update that cost one unit of work
 
 
 def round_significant(values: np.ndarray, digits: int = DIGITS) -> np.ndarray:
@@ -121,12 +122,38 @@ class RaceIn(BaseModel):
         if self.stop.max_iterations > settings.max_optimizer_iterations:
             problems.append(f"stop.max_iterations at most {settings.max_optimizer_iterations} "
                             "(NP_MAX_OPTIMIZER_ITERATIONS)")
-        runs = len(self.optimizers) * len(self.starts or [None])
+        runs = self.run_count
         if runs > settings.max_optimizer_runs:
             problems.append(f"{runs} runs (optimizers × start points); at most "
                             f"{settings.max_optimizer_runs} (NP_MAX_OPTIMIZER_RUNS)")
+        if not problems:
+            work = self.work()
+            if work > settings.max_optimizer_work:
+                problems.append(
+                    f"work {work:.0f} (runs × stop.max_iterations × (1 + data points per update / "
+                    f"{POINTS_PER_WORK}), sgd's batch_size counted up to the training points, twice "
+                    f"with include_internals); at most "
+                    f"{settings.max_optimizer_work} (NP_MAX_OPTIMIZER_WORK)")
         if problems:
             raise HTTPException(422, "over the server's limits: " + "; ".join(problems))
+
+    @property
+    def run_count(self) -> int:
+        return len(self.optimizers) * len(self.starts or [None])
+
+    def work(self) -> float:
+        """What the race costs at most: Σ over runs of max_iterations × (1 + p / POINTS_PER_WORK),
+        p the data points one update of the run evaluates (0 on an analytic surface). One unit
+        is one update of one run on an analytic surface (≈ 3–10 µs on one core)."""
+        surface = self.surface_obj()
+        starts = len(self.starts or [None])
+        total = 0.0
+        for opt in self.optimizers:
+            batch = 0
+            if opt.name == "sgd":
+                batch = int(opt.hyperparameters.get("batch_size", paths.KINDS["sgd"][1]["batch_size"]))
+            total += starts * (1 + surface.points_per_update(batch) / POINTS_PER_WORK)
+        return total * self.stop.max_iterations
 
     def surface_obj(self) -> surfaces.Surface:
         return surfaces.make(self.surface, **self.surface_params)
@@ -154,6 +181,24 @@ class PathsIn(RaceIn):
                                     "scale at every point of every path")
     max_points: int = Field(1000, ge=2, le=20_001, description="points per path at most (evenly "
                             "thinned, the last kept); `steps` gives each point's iteration")
+
+    def work(self) -> float:
+        """Recording the internals at every update costs about as much again (measured)."""
+        return super().work() * (2 if self.include_internals else 1)
+
+    def check_limits(self, settings: Settings) -> None:
+        super().check_limits(settings)
+        check_points(self, self.max_points, settings)
+
+
+def check_points(cfg: RaceIn, max_points: int, settings: Settings) -> None:
+    """422 when an answer could hold more than NP_MAX_OPTIMIZER_POINTS points: runs × the
+    points a path can have, min(max_points, stop.max_iterations + 1)."""
+    points = cfg.run_count * min(max_points, cfg.stop.max_iterations + 1)
+    if points > settings.max_optimizer_points:
+        raise HTTPException(
+            422, f"over the server's limits: {points} points (runs × min(max_points, stop.max_iterations "
+            f"+ 1)); at most {settings.max_optimizer_points} (NP_MAX_OPTIMIZER_POINTS)")
 
 
 def _indices(n: int, most: int) -> list[int]:

@@ -69,6 +69,15 @@ class Surface:
         """Loss on held-out data, (P,), for surfaces that have data; None otherwise."""
         return None
 
+    def batch_cap(self, batch_size: int) -> int:
+        """The mini-batch size `stochastic_grad` really draws: 0 here (no data)."""
+        return 0
+
+    def points_per_update(self, batch_size: int = 0) -> int:
+        """Data points one update of one run evaluates (0 on an analytic surface): a measure of
+        its cost, for work budgets."""
+        return 0
+
     @property
     def min_value(self) -> float | None:
         """The lowest value (at the global minimum), or None when f is unbounded below."""
@@ -352,13 +361,22 @@ class Logistic(Surface):
     def validation_loss(self, theta: Array) -> Array:
         return self._data_loss(np.asarray(theta, dtype=np.float64), self.X_val, self.y_val)
 
+    def batch_cap(self, batch_size: int) -> int:
+        """A mini-batch holds at most as many points as the training set (and at least one)."""
+        return max(1, min(int(batch_size), len(self.y_train)))
+
+    def points_per_update(self, batch_size: int = 0) -> int:
+        """Training loss and gradient, validation loss, and the mini-batch (when `batch_size`)."""
+        return len(self.y_train) + len(self.y_val) + (self.batch_cap(batch_size) if batch_size else 0)
+
     def stochastic_grad(self, theta: Array, rng: np.random.Generator, batch_size: int = 10,
                         noise: float = 0.0) -> Array:
-        """The gradient on a mini-batch of `batch_size` training points per run (θ (P, 2)).
+        """The gradient on a mini-batch of `batch_size` training points per run (θ (P, 2)),
+        drawn with replacement; a batch_size beyond the training set draws that many.
 
         The noise is the data's own, so `noise` (for analytic surfaces) is not used here."""
         theta = np.asarray(theta, dtype=np.float64)
-        idx = rng.integers(0, len(self.y_train), (theta.shape[0], int(batch_size)))
+        idx = rng.integers(0, len(self.y_train), (theta.shape[0], self.batch_cap(batch_size)))
         Xb, yb = self.X_train[idx], self.y_train[idx]  # (P, B, 2), (P, B)
         m = np.einsum("pbk,pk->pb", Xb, theta) * yb
         coef = -yb * _sigmoid(-m) / idx.shape[1]

@@ -278,3 +278,108 @@ def test_tiny_losses_near_a_minimum_stay_numbers(client):
     losses = strict_json(r.text)["runs"][0]["losses"]
     assert len(losses) == 1201 and all(isinstance(v, float) for v in losses)
     assert losses[-1] == 0.0 and min(v for v in losses if v > 0) < 1e-303
+
+
+# ---- work budgets -----------------------------------------------------------------------
+# Work = Σ over runs of iterations × (1 + data points one update evaluates / 64): one unit is an
+# update of one run on an analytic surface. On the 40-point real-loss surface an update reads
+# 20 training + 20 validation points (+ the mini-batch for sgd, at most the 20 training points).
+
+
+@pytest.fixture
+def budget_client():
+    from fastapi.testclient import TestClient
+
+    from app.main import app
+    from app.settings import Settings, get_settings
+
+    small = Settings(max_optimizer_work=1000, max_optimizer_points=500)
+    app.dependency_overrides[get_settings] = lambda: small
+    try:
+        with TestClient(app) as c:
+            yield c
+    finally:
+        app.dependency_overrides.pop(get_settings, None)
+
+
+def test_work_budget_refuses_races_past_it(budget_client):
+    c = budget_client
+    gd = {"name": "gd", "lr": 0.1}
+    body = race(optimizers=[gd] * 4, stop={"max_iterations": 250, "grad_tol": 0}, max_points=100)
+    r = c.post(f"{API}/paths", json=body)
+    assert r.status_code == 200  # 4 × 250 × 1 = 1000: at the limit
+    body["stop"]["max_iterations"] = 251
+    r = c.post(f"{API}/paths", json=body)
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_WORK" in r.text and "1004" in r.text, r.text
+    # sgd on the real loss with a huge batch: the batch counts as the 20 training points,
+    # 1 + (40 + 20)/64 = 1.9375 per update: 516 updates fit, 517 do not.
+    sgd = {"name": "sgd", "lr": 0.5, "hyperparameters": {"batch_size": 10_000}}
+    body = race(surface="logistic", optimizers=[sgd], stop={"max_iterations": 516, "grad_tol": 0},
+                max_points=100)
+    r = c.post(f"{API}/paths", json=body)
+    assert r.status_code == 200, r.text
+    body["stop"]["max_iterations"] = 517
+    r = c.post(f"{API}/paths", json=body)
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_WORK" in r.text
+    # recording the internals counts twice: 2 × 250 × 2 = 1000 fits, 2 × 251 × 2 = 1004 does not
+    body = race(optimizers=[gd] * 2, stop={"max_iterations": 250}, max_points=100, include_internals=True)
+    assert c.post(f"{API}/paths", json=body).status_code == 200
+    body["stop"]["max_iterations"] = 251
+    r = c.post(f"{API}/paths", json=body)
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_WORK" in r.text and "1004" in r.text
+
+
+def test_points_budget_counts_the_points_a_path_can_have(budget_client):
+    c = budget_client
+    gd = {"name": "gd", "lr": 0.01}
+    # 2 runs × min(max_points 300, 200 + 1) = 402 ≤ 500
+    body = race(optimizers=[gd] * 2, stop={"max_iterations": 200, "grad_tol": 0}, max_points=300,
+                include_internals=True)
+    assert c.post(f"{API}/paths", json=body).status_code == 200
+    body["stop"]["max_iterations"] = 400  # 2 × 300 = 600 > 500 (work 2 × 400 = 800 fits)
+    body["include_internals"] = False
+    r = c.post(f"{API}/paths", json=body)
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_POINTS" in r.text and "600" in r.text, r.text
+    # reading a session back asks for points too
+    sid = c.post(f"{API}/sessions", json=race(optimizers=[gd] * 2, stop={"max_iterations": 400})).json()["id"]
+    assert c.get(f"{API}/sessions/{sid}?max_points=250").status_code == 200
+    r = c.get(f"{API}/sessions/{sid}?max_points=251")
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_POINTS" in r.text
+    r = c.post(f"{API}/sessions/{sid}/step", json={"steps": 5, "max_points": 2000})
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_POINTS" in r.text
+
+
+def test_work_budget_for_sessions_patch_and_stream(budget_client):
+    c = budget_client
+    gd = {"name": "gd", "lr": 0.1}
+    r = c.post(f"{API}/sessions", json=race(optimizers=[gd] * 3, stop={"max_iterations": 400}))
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_WORK" in r.text
+    r = c.post(f"{API}/sessions", json=race(optimizers=[gd] * 2, stop={"max_iterations": 400}))
+    assert r.status_code == 201
+    sid = r.json()["id"]
+    r = c.patch(f"{API}/sessions/{sid}", json={"optimizers": [gd] * 3})
+    assert r.status_code == 422 and "NP_MAX_OPTIMIZER_WORK" in r.text
+    assert len(c.get(f"{API}/sessions/{sid}?max_points=10").json()["runs"]) == 2  # unchanged
+    with c.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
+        _until(ws, "frame")
+        ws.send_json({"type": "set", "params": {"stop": {"max_iterations": 501}}})
+        msg = _until(ws, "error")
+        assert "NP_MAX_OPTIMIZER_WORK" in msg["message"]
+
+
+def test_every_preset_fits_the_default_budgets():
+    from app import presets
+    from app.optimizers_session import RaceIn
+    from app.settings import Settings
+
+    settings = Settings()
+    found = 0
+    for p in presets.for_lab("optimizers"):
+        params = dict(p["params"]) if "params" in p else {}
+        body = {k: params[k] for k in ("surface", "starts", "optimizers", "seed") if k in params}
+        if isinstance(params.get("surface_params"), str):
+            body["surface_params"] = json.loads(params["surface_params"])
+        body["stop"] = {"max_iterations": int(params.get("max_iterations", 500))}
+        RaceIn(**body).check_limits(settings)
+        found += 1
+    assert found >= 2

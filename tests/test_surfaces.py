@@ -146,3 +146,18 @@ def test_bad_schedules_are_refused():
         schedules.check("step", {"T_max": 3})
     with pytest.raises(ValueError, match="gamma"):
         schedules.check("exponential", {"gamma": 2.0})
+
+
+def test_minibatches_are_capped_at_the_training_set_and_points_per_update_counted():
+    s = surfaces.make("logistic")  # 40 points: 20 to train on, 20 to validate
+    n = len(s.y_train)
+    assert n == 20 and s.batch_cap(10_000) == 20 and s.batch_cap(7) == 7
+    theta = np.tile([[-1.0, 1.0]], (3, 2 // 2))
+    big = s.stochastic_grad(theta, np.random.default_rng(4), batch_size=10_000)
+    capped = s.stochastic_grad(theta, np.random.default_rng(4), batch_size=n)
+    assert_allclose(big, capped, rtol=0, atol=0)
+    # an update evaluates the training loss and gradient, the validation loss and the batch
+    assert s.points_per_update() == 40 and s.points_per_update(10_000) == 60
+    bowl = surfaces.make("bowl")
+    assert bowl.points_per_update() == 0 and bowl.points_per_update(10_000) == 0
+    assert bowl.batch_cap(10_000) == 0

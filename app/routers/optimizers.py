@@ -15,6 +15,7 @@ from app.optimizers_session import (
     PathsIn,
     RaceIn,
     SurfaceName,
+    check_points,
     paths_out,
     surface_grid,
 )
@@ -100,10 +101,12 @@ def create_session(cfg: RaceIn, store: StoreDep, settings: SettingsDep) -> dict[
 
 
 @api.get("/sessions/{sid}")
-def read_session(sid: str, store: StoreDep,
+def read_session(sid: str, store: StoreDep, settings: SettingsDep,
                  max_points: int = Query(1000, ge=2, le=20_001)) -> dict[str, Any]:
     """The race so far: every run's path and losses up to now."""
-    return _state(store.get(LAB, sid), max_points)
+    session = store.get(LAB, sid)
+    check_points(_runner(session).cfg, max_points, settings)
+    return _state(session, max_points)
 
 
 @api.post("/sessions/{sid}/step")
@@ -113,6 +116,7 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
                             "(NP_MAX_OPTIMIZER_ITERATIONS)")
     session = store.get(LAB, sid)
     with session.lock:
+        check_points(_runner(session).cfg, body.max_points, settings)
         _runner(session).advance(body.steps)
     return _state(session, body.max_points)
 
