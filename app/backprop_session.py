@@ -12,6 +12,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app import encoding
 from app.settings import Settings
+from app.state_import import state_errors
 from engine import backprop, graph
 
 ActivationName = Literal[backprop.ACTIVATIONS]  # type: ignore[valid-type]
@@ -145,15 +146,6 @@ def full_trace(cfg: BackpropIn) -> dict[str, Any]:
             "final": net_out(final),
         }
     return encoding.finite(out)
-
-
-def state_errors(exc: ValidationError) -> str:
-    """A rejected `state`, each problem named as state.<field>."""
-    problems = []
-    for e in exc.errors():
-        where = "".join(f".{p}" for p in e["loc"])
-        problems.append(f"state{where}: {e['msg'].removeprefix('Value error, ')}")
-    return "; ".join(problems)
 
 
 class WalkStateIn(BaseModel):

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from app import encoding
 from app.settings import Settings
+from app.state_import import state_errors
 from engine import features, perceptron
 
 DataName = Literal[tuple(perceptron.DATA)]  # type: ignore[valid-type]
@@ -107,15 +108,6 @@ class StepIn(BaseModel):
         if self.examples is not None and self.epochs is not None:
             raise ValueError("give examples or epochs, not both")
         return self
-
-
-def state_errors(exc: ValidationError) -> str:
-    """A rejected `state`, each problem named as state.<field>."""
-    problems = []
-    for e in exc.errors():
-        where = "".join(f".{p}" for p in e["loc"])
-        problems.append(f"state{where}: {e['msg'].removeprefix('Value error, ')}")
-    return "; ".join(problems)
 
 
 class RunStateIn(BaseModel):

@@ -300,3 +300,10 @@ def test_websocket_set_state_and_a_bad_one(client):
         ws.send_json({"type": "step", "n": 1})
         frame = next(m for m in (ws.receive_json() for _ in range(2)) if m["type"] == "frame")
         assert frame["update"]["decision"] == "too_high" and frame["b"] == -1 and frame["epoch"] == 2
+
+
+def test_one_state_error_formatter_for_every_lab():
+    from app import backprop_session, perceptron_session, state_import
+
+    assert perceptron_session.state_errors is state_import.state_errors
+    assert backprop_session.state_errors is state_import.state_errors
