@@ -236,17 +236,17 @@ class BackpropRunner:
         return done
 
     def _apply_update(self) -> None:
+        """One iteration of the engine's training loop (forward, backward, update)."""
         x, t = np.array(self.cfg.inputs), np.array(self.cfg.targets)
-        with np.errstate(all="ignore"):
-            E, dW, db = backprop.gradients(self.net, x, t, self.cfg.loss)
-            self.net = backprop.update(self.net, dW, db, self.cfg.lr)
-            E = backprop.loss_of(self.net, x, t, self.cfg.loss)
-        self.iteration += 1
-        self.losses.append(E)
-        self.loss_iterations.append(self.iteration)
+        history, net, diverged = backprop.train(self.net, x, t, self.cfg.loss, self.cfg.lr, 1)
         self._trace = None
-        finite = np.isfinite(E) and all(np.all(np.isfinite(W)) for W in self.net.W)
-        self.diverged = not finite
+        self.diverged = diverged
+        if len(history) < 2:  # E was not finite before the update: nothing was applied
+            return
+        self.net = net
+        self.iteration += 1
+        self.losses.append(history[-1])
+        self.loss_iterations.append(self.iteration)
 
     @property
     def done(self) -> bool:

@@ -394,3 +394,21 @@ def test_session_frames_of_a_saturated_bce_output(client):
         msgs = [ws.receive_json() for _ in range(3)]
         frame = next(m for m in msgs if m["type"] == "frame")
         assert _all_numbers(frame["trace"]["graph"]["nodes"])
+
+
+def test_session_updates_through_the_engine_training_step(client, monkeypatch):
+    calls = []
+    real = backprop.train
+
+    def spy(*args, **kw):
+        calls.append(args[4:])
+        return real(*args, **kw)
+
+    monkeypatch.setattr(backprop, "train", spy)
+    sid = client.post("/api/v1/backprop/sessions", json={}).json()["id"]
+    state = client.post(f"/api/v1/backprop/sessions/{sid}/step", json={"steps": 5 * 3}).json()
+    assert calls == [(0.05, 1)] * 3  # one engine iteration per walk-through update
+    losses, net, diverged = real(classic(), X, T, "squared", 0.05, 3)
+    assert not diverged and not state["diverged"]
+    assert state["iteration"] == 3 and state["losses"] == pytest.approx(losses, rel=1e-15)
+    assert [w["value"] for w in state["network"]["weights"]] == pytest.approx(net.flat_weights(), rel=1e-15)
