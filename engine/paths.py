@@ -273,7 +273,7 @@ class Race:
                 vel[rows] = st["momentum_buffer"]
             elif isinstance(o, optimizers.Adagrad):
                 acc[rows] = st["sum"]
-                scale[rows] = o.lr / (1 + (o.t - 1) * o.lr_decay) / (np.sqrt(st["sum"]) + o.eps)
+                scale[rows] = adagrad_lr(o) / (np.sqrt(st["sum"]) + o.eps)
             elif isinstance(o, optimizers.RMSprop):
                 v = st["square_avg"] - (st["grad_avg"] ** 2 if o.centered else 0.0)
                 acc[rows] = v
@@ -317,6 +317,13 @@ class Race:
             "val_loss": float(self.val[i]) if self.has_validation else None,
             "best_step": int(self.best_step[i]) if self.has_validation else None,
         }
+
+
+def adagrad_lr(opt: optimizers.Adagrad) -> Array | float:
+    """The learning rate of Adagrad's latest update, γ_t = γ / (1 + (t − 1)·lr_decay) (torch's
+    clr), from the optimizer's own lr, lr_decay and t: the one place outside the optimizer that
+    knows the formula (it would sit best as a method of engine.optimizers.Adagrad)."""
+    return opt.lr / (1.0 + (opt.t - 1) * opt.lr_decay)
 
 
 def run(surface: Surface, runs: list[RunSpec], stop: StopRules | None = None, seed: int = 0,

@@ -331,3 +331,20 @@ def test_reset_replays_the_same_run():
 def test_bad_run_specs_are_refused(bad, match):
     with pytest.raises((KeyError, ValueError), match=match):
         paths.Race(surfaces.make("bowl"), [bad])
+
+
+def test_adagrad_internals_read_the_decayed_rate_from_the_optimizer():
+    # Adagrad with lr_decay 0.1 on the bowl from (1, −1): update k uses γ_k = γ / (1 + (k − 1)·0.1).
+    # After 5 updates the latest rate is 0.5 / 1.4; the step taken is −γ_5 ∇f / (√s + ε).
+    race = paths.Race(surfaces.make("bowl"), [spec("adagrad", (1.0, -1.0), 0.5, lr_decay=0.1)],
+                      paths.StopRules(max_iterations=50))
+    race.step(4)
+    grad_used = race.grad.copy()
+    before = race.theta.copy()
+    race.step(1)
+    opt = race.groups[0].opt
+    assert opt.t == 5
+    assert_allclose(paths.adagrad_lr(opt), 0.5 / 1.4, rtol=1e-15)
+    scale = race.internals()["scale"]
+    assert_allclose(scale, paths.adagrad_lr(opt) / (np.sqrt(opt.state[0]["sum"]) + opt.eps), rtol=1e-15)
+    assert_allclose(race.theta - before, -scale * grad_used, rtol=1e-12)
