@@ -230,22 +230,14 @@ def paths_out(cfg: RaceIn, race: paths.Race, runs: list[dict[str, Any]], most: i
 
 
 def surface_grid(surface: surfaces.Surface, res: int) -> dict[str, Any]:
-    """The surface on a res × res grid, uint16. Log-scaled surfaces send log10(f − f_min + δ),
-    with δ = 1e-3 of the grid's range (so the minimum is finite); value = 10^q + offset."""
-    xs, ys, v = surface.grid(res)
-    lo, hi = encoding.finite_range(v)
-    out: dict[str, Any] = {"domain": [[float(xs[0]), float(xs[-1])], [float(ys[0]), float(ys[-1])]],
-                           "value_range": [lo, hi]}
-    if surface.log_scale:
-        base = surface.min_value if surface.min_value is not None else lo
-        delta = 1e-3 * (hi - base) or 1e-3
-        offset = base - delta
-        with np.errstate(invalid="ignore", divide="ignore"):
-            q = np.log10(np.maximum(v - offset, delta))
-        out.update(scale="log", offset=offset, grid=encoding.grid(q, bits=16))
-    else:
-        out.update(scale="linear", offset=0.0, grid=encoding.grid(v, bits=16))
-    return encoding.finite(out)
+    """The surface on a res × res grid, uint16, as engine.surfaces.plot_grid scales it:
+    "log" sends q = log10(f − offset) (value = 10^q + offset), "linear" sends f."""
+    pg = surfaces.plot_grid(surface, res)
+    return encoding.finite({
+        "domain": [[float(pg.xs[0]), float(pg.xs[-1])], [float(pg.ys[0]), float(pg.ys[-1])]],
+        "value_range": list(pg.value_range), "scale": pg.scale, "offset": pg.offset,
+        "grid": encoding.grid(pg.plot, bits=16),
+    })
 
 
 class OptimizersRunner:

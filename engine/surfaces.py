@@ -27,6 +27,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from engine import datasets
+from engine.quantize import finite_range
 
 Array = np.ndarray
 
@@ -409,6 +410,42 @@ def make(name: str, **params: Any) -> Surface:
         if not (lo <= v <= hi):
             raise ValueError(f"surface {name}: {k} must be between {lo:g} and {hi:g}, got {v}")
     return cls(**params)
+
+
+@dataclass(frozen=True)
+class PlotGrid:
+    """A surface on a res × res grid, ready to draw: `plot` holds what to colour.
+
+    xs, ys (res,); values (res, res) with values[i, j] = f(xs[j], ys[i]) (NaN/inf where f
+    overflows); value_range (lo, hi) of the finite values; scale "linear" (plot = values,
+    offset 0) or "log" (plot = log10(max(f − offset, δ)), so f = 10^plot + offset)."""
+
+    xs: Array
+    ys: Array
+    values: Array
+    value_range: tuple[float, float]
+    plot: Array
+    scale: str
+    offset: float
+
+
+def plot_grid(surface: Surface, res: int) -> PlotGrid:
+    """`surface` on a res × res grid with the values to plot and the scale used.
+
+    Surfaces whose levels read better on a log scale (`log_scale`) plot log10(f − f_min + δ),
+    δ = 1e-3 of the range between f_min and the grid's highest value (1e-3 when that range is
+    0), so the minimum plots as log10 δ instead of −inf; f_min is the surface's known minimum
+    value, else the grid's lowest. That is offset = f_min − δ."""
+    xs, ys, v = surface.grid(res)
+    lo, hi = finite_range(v)
+    if not surface.log_scale:
+        return PlotGrid(xs, ys, v, (lo, hi), v, "linear", 0.0)
+    base = surface.min_value if surface.min_value is not None else lo
+    delta = 1e-3 * (hi - base) or 1e-3
+    offset = base - delta
+    with np.errstate(invalid="ignore", divide="ignore"):
+        q = np.log10(np.maximum(v - offset, delta))
+    return PlotGrid(xs, ys, v, (lo, hi), q, "log", float(offset))
 
 
 def describe(surface: Surface) -> dict[str, Any]:

@@ -152,7 +152,7 @@ def test_minibatches_are_capped_at_the_training_set_and_points_per_update_counte
     s = surfaces.make("logistic")  # 40 points: 20 to train on, 20 to validate
     n = len(s.y_train)
     assert n == 20 and s.batch_cap(10_000) == 20 and s.batch_cap(7) == 7
-    theta = np.tile([[-1.0, 1.0]], (3, 2 // 2))
+    theta = np.tile([[-1.0, 1.0]], (3, 1))
     big = s.stochastic_grad(theta, np.random.default_rng(4), batch_size=10_000)
     capped = s.stochastic_grad(theta, np.random.default_rng(4), batch_size=n)
     assert_allclose(big, capped, rtol=0, atol=0)
@@ -161,3 +161,22 @@ def test_minibatches_are_capped_at_the_training_set_and_points_per_update_counte
     bowl = surfaces.make("bowl")
     assert bowl.points_per_update() == 0 and bowl.points_per_update(10_000) == 0
     assert bowl.batch_cap(10_000) == 0
+
+
+def test_plot_grid_log_scales_from_the_minimum():
+    # Ravine κ = 10 on its window, 5 × 5: the minimum value 0 is on the grid (centre), the
+    # highest is at a corner. δ = 1e-3 · (max − 0), offset = −δ, so the minimum plots as
+    # log10(δ) and every value as log10(f + δ).
+    s = surfaces.make("ravine")
+    pg = surfaces.plot_grid(s, 5)
+    assert pg.scale == "log"
+    hi = float(np.max(pg.values))
+    assert pg.value_range == (0.0, hi)
+    delta = 1e-3 * hi
+    assert pg.offset == pytest.approx(-delta, rel=1e-15)
+    assert pg.plot[2, 2] == pytest.approx(math.log10(delta), rel=1e-12)
+    assert_allclose(pg.plot, np.log10(pg.values + delta), rtol=1e-12)
+    assert_allclose(10 ** pg.plot + pg.offset, pg.values, atol=1e-9)  # what a client undoes
+    # a linear surface plots its values as they are
+    lin = surfaces.plot_grid(surfaces.make("saddle"), 5)
+    assert lin.scale == "linear" and lin.offset == 0.0 and np.array_equal(lin.plot, lin.values)
