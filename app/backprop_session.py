@@ -26,7 +26,7 @@ _EX = backprop.WORKED_EXAMPLE
 class BackpropIn(BaseModel):
     """One network and one training example; the defaults are the classic worked example."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     inputs: list[float] = Field(list(_EX["inputs"]), min_length=1, max_length=4, description="i1 … (1–4)")
     targets: list[float] = Field(list(_EX["targets"]), min_length=1, max_length=4, description="t per output")
@@ -152,7 +152,7 @@ class WalkStateIn(BaseModel):
     """A saved walk-through to continue (as the page exports it): the network's current
     weights and biases, the iteration, the step shown and the error history."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     weights: list[float] = Field(description="w1, w2, … now, in slide order")
     bias_values: list[float] | None = Field(None, description="b1, b2, … now (when biases are on)")

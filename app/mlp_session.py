@@ -128,7 +128,7 @@ class MLPConfigIn(BaseModel):
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     steps: int | None = Field(None, ge=1, description="mini-batch updates to run")
     epochs: int | None = Field(None, ge=1, description="passes over the training set to run")
@@ -248,7 +248,7 @@ def snapshot(trainer: Trainer, include: Sequence[str], res: int = 50, neuron_res
 
 
 class FrameOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     res: int = Field(100, ge=2)
     neuron_res: int = Field(20, ge=2)
 

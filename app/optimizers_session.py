@@ -54,7 +54,7 @@ def rounded(obj: Any) -> Any:
 class OptimizerIn(BaseModel):
     """One optimizer with torch.optim's hyperparameter names (lr apart, for sweeps)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     name: OptimizerName
     lr: float = Field(gt=0, le=100, description="learning rate γ (> 0)")
@@ -81,7 +81,7 @@ class OptimizerIn(BaseModel):
 class StopIn(BaseModel):
     """Stopping rules; a tolerance of 0 (or patience 0) turns that rule off."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     max_iterations: int = Field(500, ge=1, description="updates at most (limit NP_MAX_OPTIMIZER_ITERATIONS)")
     grad_tol: float = Field(1e-6, ge=0, description="stop when ‖∇f‖ < grad_tol")
@@ -93,7 +93,7 @@ class StopIn(BaseModel):
 class RaceIn(BaseModel):
     """A race: every optimizer from every start point on one surface."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     surface: SurfaceName = "ravine"
     surface_params: dict[str, float] = Field({}, description='e.g. {"condition": 10} for the ravine')

@@ -24,7 +24,7 @@ GRID_RES = 60
 class PerceptronIn(BaseModel):
     """A perceptron run. Noise is a percentage, as on the page."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     dataset: DataName = Field("gate_and", description="a logic gate, 'separable' blobs or a 2-class dataset")
     n_points: int = Field(60, ge=2, description="points generated (the gates always have 4)")
@@ -98,7 +98,7 @@ class RunIn(PerceptronIn):
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     examples: int | None = Field(None, ge=1, description="examples to present")
     epochs: int | None = Field(None, ge=1, description="epochs to run to their end")
@@ -113,7 +113,7 @@ class StepIn(BaseModel):
 class RunStateIn(BaseModel):
     """A saved run to continue (a frame's fields, as the page exports them)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     w: list[float] = Field(description="one weight per feature")
     b: float

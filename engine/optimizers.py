@@ -136,10 +136,13 @@ class Adagrad(Optimizer):
         for s in self.state:
             s["sum"] += self.initial_accumulator_value
 
+    def decayed_lr(self) -> Scalar:
+        """γ_t = γ / (1 + (t − 1)·lr_decay), the rate of the latest update (torch's clr)."""
+        return self.lr / (1.0 + (self.t - 1) * self.lr_decay)
+
     def _update(self, p: Array, g: Array, s: dict[str, Array]) -> None:
-        clr = self.lr / (1.0 + (self.t - 1) * self.lr_decay)
         s["sum"] += g * g
-        p -= clr * g / (np.sqrt(s["sum"]) + self.eps)
+        p -= self.decayed_lr() * g / (np.sqrt(s["sum"]) + self.eps)
 
 
 @dataclass

@@ -52,10 +52,7 @@ KINDS: dict[str, tuple[str, dict[str, Any]]] = {
 }
 # Allowed values (lowest, highest, whether the highest is excluded), as torch.optim checks them.
 HYPER_RANGES: dict[str, tuple[float, float, bool]] = {
-    "momentum": (0.0, 1.0, True), "dampening": (0.0, 1.0, False), "weight_decay": (0.0, 10.0, False),
-    "lr_decay": (0.0, 10.0, False), "initial_accumulator_value": (0.0, 100.0, False),
-    "eps": (0.0, 1.0, False), "alpha": (0.0, 1.0, False), "beta1": (0.0, 1.0, True),
-    "beta2": (0.0, 1.0, True), "noise": (0.0, 100.0, False), "batch_size": (1.0, 10_000.0, False),
+    **optimizers.RANGES, "noise": (0.0, 100.0, False), "batch_size": (1.0, 10_000.0, False),
 }
 STOP_REASONS = ("diverged", "gradient_norm", "loss_change", "early_stopping", "max_iterations")
 INTERNALS = ("grad", "velocity", "accumulator", "scale")
@@ -273,7 +270,7 @@ class Race:
                 vel[rows] = st["momentum_buffer"]
             elif isinstance(o, optimizers.Adagrad):
                 acc[rows] = st["sum"]
-                scale[rows] = adagrad_lr(o) / (np.sqrt(st["sum"]) + o.eps)
+                scale[rows] = o.decayed_lr() / (np.sqrt(st["sum"]) + o.eps)
             elif isinstance(o, optimizers.RMSprop):
                 v = st["square_avg"] - (st["grad_avg"] ** 2 if o.centered else 0.0)
                 acc[rows] = v
@@ -317,13 +314,6 @@ class Race:
             "val_loss": float(self.val[i]) if self.has_validation else None,
             "best_step": int(self.best_step[i]) if self.has_validation else None,
         }
-
-
-def adagrad_lr(opt: optimizers.Adagrad) -> Array | float:
-    """The learning rate of Adagrad's latest update, γ_t = γ / (1 + (t − 1)·lr_decay) (torch's
-    clr), from the optimizer's own lr, lr_decay and t: the one place outside the optimizer that
-    knows the formula (it would sit best as a method of engine.optimizers.Adagrad)."""
-    return opt.lr / (1.0 + (opt.t - 1) * opt.lr_decay)
 
 
 def run(surface: Surface, runs: list[RunSpec], stop: StopRules | None = None, seed: int = 0,

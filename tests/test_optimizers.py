@@ -344,7 +344,7 @@ def test_adagrad_internals_read_the_decayed_rate_from_the_optimizer():
     race.step(1)
     opt = race.groups[0].opt
     assert opt.t == 5
-    assert_allclose(paths.adagrad_lr(opt), 0.5 / 1.4, rtol=1e-15)
+    assert_allclose(opt.decayed_lr(), 0.5 / 1.4, rtol=1e-15)
     scale = race.internals()["scale"]
-    assert_allclose(scale, paths.adagrad_lr(opt) / (np.sqrt(opt.state[0]["sum"]) + opt.eps), rtol=1e-15)
+    assert_allclose(scale, opt.decayed_lr() / (np.sqrt(opt.state[0]["sum"]) + opt.eps), rtol=1e-15)
     assert_allclose(race.theta - before, -scale * grad_used, rtol=1e-12)
