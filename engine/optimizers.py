@@ -233,10 +233,15 @@ def check_hyperparameters(name: str, hparams: dict[str, Any]) -> None:
             if not isinstance(v, bool):
                 raise ValueError(f"{name}: {k} is true or false, got {v!r}")
             continue
-        lo, hi, open_hi = RANGES[k]
-        if isinstance(v, bool) or not (lo <= v < hi if open_hi else lo <= v <= hi):
-            top = f"below {hi:g}" if open_hi else f"at most {hi:g}"
-            raise ValueError(f"{name}: {k} must be at least {lo:g} and {top}, got {v!r}")
+        check_range(name, k, v, RANGES[k])
+
+
+def check_range(owner: str, key: str, value: Any, bounds: tuple[float, float, bool]) -> None:
+    """ValueError unless `value` is a number within (low, high, high excluded)."""
+    lo, hi, open_hi = bounds
+    if isinstance(value, bool) or not (lo <= value < hi if open_hi else lo <= value <= hi):
+        top = f"below {hi:g}" if open_hi else f"at most {hi:g}"
+        raise ValueError(f"{owner}: {key} must be at least {lo:g} and {top}, got {value!r}")
 
 
 OPTIMIZERS: dict[str, type[Optimizer]] = {

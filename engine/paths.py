@@ -91,10 +91,7 @@ class RunSpec:
                 if not isinstance(v, bool | int) or v not in (0, 1):
                     raise ValueError(f"{self.optimizer}: {k} must be true or false, got {v!r}")
                 continue
-            lo, hi, open_hi = HYPER_RANGES[k]
-            if isinstance(v, bool) or not (lo <= v < hi if open_hi else lo <= v <= hi):
-                top = f"below {hi:g}" if open_hi else f"at most {hi:g}"
-                raise ValueError(f"{self.optimizer}: {k} must be at least {lo:g} and {top}, got {v!r}")
+            optimizers.check_range(self.optimizer, k, v, HYPER_RANGES[k])
         schedules.check(self.schedule, dict(self.schedule_params))
 
 
