@@ -193,15 +193,9 @@ def test_rejected_weights_leave_the_session_as_it_was(client):
     assert now["config"]["hidden"] == [2] and now["weights"] == s["weights"]
 
 
-def test_work_budget_is_a_setting(client):
-    from app.main import app
-    from app.settings import Settings, get_settings
-
-    app.dependency_overrides[get_settings] = lambda: Settings(max_work_per_call=100_000)
-    try:
-        sid = _create(client, hidden=[4, 2])["id"]  # one update: batch 10 × 25 parameters = 250
-        r = client.post(f"{API}/{sid}/step", json={"steps": 401})
-        assert r.status_code == 422 and "NP_MAX_WORK_PER_CALL" in r.text and "at most 400" in r.text
-        assert client.post(f"{API}/{sid}/step", json={"steps": 400}).status_code == 200
-    finally:
-        app.dependency_overrides.pop(get_settings, None)
+def test_work_budget_is_a_setting(client_with):
+    client = client_with(max_work_per_call=100_000)
+    sid = _create(client, hidden=[4, 2])["id"]  # one update: batch 10 × 25 parameters = 250
+    r = client.post(f"{API}/{sid}/step", json={"steps": 401})
+    assert r.status_code == 422 and "NP_MAX_WORK_PER_CALL" in r.text and "at most 400" in r.text
+    assert client.post(f"{API}/{sid}/step", json={"steps": 400}).status_code == 200

@@ -12,8 +12,7 @@ from fastapi.testclient import TestClient
 from pydantic import ValidationError
 
 from app.labs import BY_SLUG
-from app.main import app
-from app.settings import Settings, get_settings
+from app.settings import Settings
 from app.templating import ROOT, render
 
 WRITTEN = [lab for lab in BY_SLUG if (ROOT / "templates" / "labs" / f"{lab}.html").exists()]
@@ -51,16 +50,11 @@ def test_framing_by_any_origin_by_default(client):
     assert csp(client.get("/"))["frame-ancestors"] == "* file:"
 
 
-def test_framing_allow_list_from_settings():
-    allowed = Settings(frame_ancestors="'self'   https://slides.example.org")
-    app.dependency_overrides[get_settings] = lambda: allowed
-    try:
-        with TestClient(app) as c:
-            assert csp(c.get("/"))["frame-ancestors"] == "'self' https://slides.example.org"
-            assert csp(c.get("/embed/mlp", follow_redirects=False))["frame-ancestors"] == (
-                "'self' https://slides.example.org")
-    finally:
-        app.dependency_overrides.pop(get_settings, None)
+def test_framing_allow_list_from_settings(client_with):
+    c = client_with(frame_ancestors="'self'   https://slides.example.org")
+    assert csp(c.get("/"))["frame-ancestors"] == "'self' https://slides.example.org"
+    assert csp(c.get("/embed/mlp", follow_redirects=False))["frame-ancestors"] == (
+        "'self' https://slides.example.org")
 
 
 def test_framing_setting_from_environment(monkeypatch):

@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pytest
 
+from tests.streams import until
+
 API = "/api/v1/optimizers"
 
 
@@ -25,12 +27,6 @@ def race(**kw):
     return body
 
 
-def _until(ws, kind, limit=500):
-    for _ in range(limit):
-        msg = ws.receive_json()
-        if msg["type"] == kind:
-            return msg
-    pytest.fail(f"no {kind} message in {limit} messages")
 
 
 # ---- POST /paths ----------------------------------------------------------------------
@@ -204,23 +200,23 @@ def test_stream_frames_commands_and_a_malformed_message(client):
     sid = client.post(f"{API}/sessions", json=race(surface="bowl", starts=[[1, 1]],
                                                     stop={"max_iterations": 40})).json()["id"]
     with client.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
-        config = _until(ws, "config")
+        config = until(ws, "config")
         assert config["config"]["surface"]["name"] == "bowl"
-        first = _until(ws, "frame")
+        first = until(ws, "frame")
         assert first["step"] == 0 and first["from"] == -1
         assert first["runs"][0]["path"] == [[1, 1]] and first["runs"][0]["stop_reason"] is None
         ws.send_json({"type": "step", "n": 3})
-        f = _until(ws, "frame")
+        f = until(ws, "frame")
         assert f["from"] == 0 and f["step"] == 3 and f["runs"][0]["iterations"] == [1, 2, 3]
         assert f["runs"][0]["path"][-1] == pytest.approx([0.512, 0.512])  # 0.8³
         ws.send_text("not json")
-        assert "bad command" in _until(ws, "error")["message"]
+        assert "bad command" in until(ws, "error")["message"]
         ws.send_json({"type": "set", "params": {"optimizers": [{"name": "adam", "lr": -1}]}})
-        assert "lr" in _until(ws, "error")["message"]
+        assert "lr" in until(ws, "error")["message"]
         ws.send_json({"type": "set", "params": {"optimizers": [{"name": "adam", "lr": 0.1}]}})
-        msg = _until(ws, "config")
+        msg = until(ws, "config")
         assert msg["reset"] is True and msg["config"]["config"]["optimizers"][0]["name"] == "adam"
-        f = _until(ws, "frame")
+        f = until(ws, "frame")
         assert f["from"] == -1 and f["step"] == 0
         ws.send_json({"type": "speed", "steps_per_frame": 10})
         ws.send_json({"type": "play"})
@@ -287,19 +283,8 @@ def test_tiny_losses_near_a_minimum_stay_numbers(client):
 
 
 @pytest.fixture
-def budget_client():
-    from fastapi.testclient import TestClient
-
-    from app.main import app
-    from app.settings import Settings, get_settings
-
-    small = Settings(max_optimizer_work=1000, max_optimizer_points=500)
-    app.dependency_overrides[get_settings] = lambda: small
-    try:
-        with TestClient(app) as c:
-            yield c
-    finally:
-        app.dependency_overrides.pop(get_settings, None)
+def budget_client(client_with):
+    return client_with(max_optimizer_work=1000, max_optimizer_points=500)
 
 
 def test_work_budget_refuses_races_past_it(budget_client):
@@ -361,9 +346,9 @@ def test_work_budget_for_sessions_patch_and_stream(budget_client):
     assert r.status_code == 422 and "NP_MAX_OPTIMIZER_WORK" in r.text
     assert len(c.get(f"{API}/sessions/{sid}?max_points=10").json()["runs"]) == 2  # unchanged
     with c.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
-        _until(ws, "frame")
+        until(ws, "frame")
         ws.send_json({"type": "set", "params": {"stop": {"max_iterations": 501}}})
-        msg = _until(ws, "error")
+        msg = until(ws, "error")
         assert "NP_MAX_OPTIMIZER_WORK" in msg["message"]
 
 

@@ -6,6 +6,8 @@ import json
 
 import pytest
 
+from tests.streams import until
+
 API = "/api/v1/mlp/sessions"
 
 
@@ -13,20 +15,11 @@ def _session(client, **cfg):
     return client.post(API, json={"hidden": [3], **cfg}).json()["id"]
 
 
-def _until(ws, kind, limit=200):
-    """Receive messages until one of type `kind`; return it (and fail past `limit`)."""
-    for _ in range(limit):
-        msg = ws.receive_json()
-        if msg["type"] == kind:
-            return msg
-    pytest.fail(f"no {kind} message in {limit} messages")
-
-
 def _open(client, sid):
     ws = client.websocket_connect(f"{API}/{sid}/stream")
     ws.__enter__()
-    config = _until(ws, "config")
-    frame = _until(ws, "frame")
+    config = until(ws, "config")
+    frame = until(ws, "frame")
     return ws, config, frame
 
 
@@ -48,29 +41,29 @@ def test_step_reset_set_speed_play_pause(client):
     ws, _, _ = _open(client, sid)
     try:
         ws.send_json({"type": "step", "n": 5})
-        assert _until(ws, "frame")["step"] == 5
+        assert until(ws, "frame")["step"] == 5
 
         ws.send_json({"type": "set", "params": {"lr": 0.1}})
-        msg = _until(ws, "config")
+        msg = until(ws, "config")
         assert msg["reset"] is False and msg["config"]["lr"] == 0.1
-        assert _until(ws, "frame")["step"] == 5
+        assert until(ws, "frame")["step"] == 5
 
         ws.send_json({"type": "speed", "steps_per_frame": 25})
-        assert _until(ws, "status")["speed"] == 25
+        assert until(ws, "status")["speed"] == 25
 
         ws.send_json({"type": "play"})
-        assert _until(ws, "status")["playing"] is True
-        steps = [_until(ws, "frame")["step"] for _ in range(3)]
+        assert until(ws, "status")["playing"] is True
+        steps = [until(ws, "frame")["step"] for _ in range(3)]
         assert steps == sorted(steps) and steps[-1] > 5
         ws.send_json({"type": "pause"})
-        status = _until(ws, "status")
+        status = until(ws, "status")
         assert status["playing"] is False
 
         ws.send_json({"type": "reset"})
-        assert _until(ws, "frame")["step"] == 0
+        assert until(ws, "frame")["step"] == 0
 
         ws.send_json({"type": "set", "params": {"hidden": [2, 2]}})
-        msg = _until(ws, "config")
+        msg = until(ws, "config")
         assert msg["reset"] is True and msg["config"]["resolved"]["sizes"] == [2, 2, 2, 1]
     finally:
         ws.__exit__(None, None, None)
@@ -94,10 +87,10 @@ def test_malformed_messages_get_an_error_and_the_socket_stays_open(client, messa
     ws, _, _ = _open(client, sid)
     try:
         ws.send_text(message)
-        err = _until(ws, "error")
+        err = until(ws, "error")
         assert says in err["message"]
         ws.send_json({"type": "step", "n": 2})
-        assert _until(ws, "frame")["step"] == 2
+        assert until(ws, "frame")["step"] == 2
     finally:
         ws.__exit__(None, None, None)
 
@@ -107,7 +100,7 @@ def test_binary_message_gets_an_error(client):
     ws, _, _ = _open(client, sid)
     try:
         ws.send_bytes(b"\x00\x01")
-        assert "JSON text" in _until(ws, "error")["message"]
+        assert "JSON text" in until(ws, "error")["message"]
     finally:
         ws.__exit__(None, None, None)
 
@@ -118,10 +111,10 @@ def test_two_pages_watching_one_session_both_get_frames(client):
     b, _, _ = _open(client, sid)
     try:
         a.send_json({"type": "step", "n": 3})
-        assert _until(a, "frame")["step"] == 3
-        assert _until(b, "frame")["step"] == 3
+        assert until(a, "frame")["step"] == 3
+        assert until(b, "frame")["step"] == 3
         b.send_json({"type": "set", "params": {"seed": 7}})
-        assert _until(a, "config")["config"]["seed"] == 7
+        assert until(a, "config")["config"]["seed"] == 7
     finally:
         a.__exit__(None, None, None)
         b.__exit__(None, None, None)
@@ -150,28 +143,21 @@ def test_diverging_run_stops_playing_and_reports(client):
         ws.__exit__(None, None, None)
 
 
-def test_work_budget_cuts_frames_and_refuses_big_steps(client):
-    from app.main import app
-    from app.settings import Settings, get_settings
-
-    app.dependency_overrides[get_settings] = lambda: Settings(max_work_per_call=100_000,
-                                                               max_work_per_frame=2_500)
+def test_work_budget_cuts_frames_and_refuses_big_steps(client_with):
+    client = client_with(max_work_per_call=100_000, max_work_per_frame=2_500)
+    sid = _session(client, hidden=[4, 2])  # 250 units a step: 10 steps a frame at most
+    ws, _, _ = _open(client, sid)
     try:
-        sid = _session(client, hidden=[4, 2])  # 250 units a step: 10 steps a frame at most
-        ws, _, _ = _open(client, sid)
-        try:
-            ws.send_json({"type": "step", "n": 401})
-            assert "NP_MAX_WORK_PER_CALL" in _until(ws, "error")["message"]
-            ws.send_json({"type": "speed", "steps_per_frame": 500})
-            ws.send_json({"type": "play"})
-            first = _until(ws, "frame")["step"]
-            second = _until(ws, "frame")["step"]
-            assert 0 < second - first <= 10
-            ws.send_json({"type": "pause"})
-        finally:
-            ws.__exit__(None, None, None)
+        ws.send_json({"type": "step", "n": 401})
+        assert "NP_MAX_WORK_PER_CALL" in until(ws, "error")["message"]
+        ws.send_json({"type": "speed", "steps_per_frame": 500})
+        ws.send_json({"type": "play"})
+        first = until(ws, "frame")["step"]
+        second = until(ws, "frame")["step"]
+        assert 0 < second - first <= 10
+        ws.send_json({"type": "pause"})
     finally:
-        app.dependency_overrides.pop(get_settings, None)
+        ws.__exit__(None, None, None)
 
 
 def test_a_fault_while_playing_is_reported_and_playing_stops(client):
@@ -185,15 +171,15 @@ def test_a_fault_while_playing_is_reported_and_playing_stops(client):
     ws, _, _ = _open(client, sid)
     try:
         ws.send_json({"type": "play"})
-        assert "the run stopped: float division by zero" in _until(ws, "error")["message"]
+        assert "the run stopped: float division by zero" in until(ws, "error")["message"]
         for _ in range(20):
-            status = _until(ws, "status")
+            status = until(ws, "status")
             if not status["playing"]:
                 break
         assert status["playing"] is False
         ws.send_json({"type": "step", "n": 1})  # a failing command: an error, the socket stays
-        assert "failed" in _until(ws, "error")["message"]
+        assert "failed" in until(ws, "error")["message"]
         ws.send_json({"type": "reset"})
-        assert _until(ws, "frame")["step"] == 0
+        assert until(ws, "frame")["step"] == 0
     finally:
         ws.__exit__(None, None, None)
