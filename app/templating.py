@@ -53,3 +53,9 @@ def render(request: Request, name: str, lab: str | None = None, **context: Any) 
     }
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx)
+
+
+def lab_page(request: Request, lab: str, **context: Any) -> HTMLResponse:
+    """A lab's page, templates/labs/<lab>.html, starting from the preset and query parameters."""
+    context.setdefault("params", presets.initial_params(request, lab))
+    return render(request, f"labs/{lab}.html", lab=lab, **context)

@@ -8,12 +8,11 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app import presets
 from app.backprop_session import BackpropIn, BackpropRunner, check_limits, full_trace
 from app.deps import SettingsDep, StoreDep
 from app.session_routes import add_session_routes
 from app.sessions import Session
-from app.templating import render
+from app.templating import lab_page
 
 LAB = "backprop"
 api = APIRouter(prefix=f"/api/v1/{LAB}", tags=[LAB])
@@ -78,8 +77,7 @@ pages = APIRouter(include_in_schema=False)
 
 @pages.get("/labs/backprop", response_class=HTMLResponse)
 def page(request: Request) -> HTMLResponse:
-    return render(request, "labs/backprop.html", lab=LAB, params=presets.initial_params(request, LAB),
-                  presets=presets.for_lab(LAB))
+    return lab_page(request, LAB)
 
 
 router = APIRouter()

@@ -22,7 +22,7 @@ from app.mlp_session import (
 from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.settings import Settings
-from app.templating import render
+from app.templating import lab_page, render
 from engine import activations, datasets, features, losses, optimizers, regularizers
 
 LAB = "mlp"
@@ -154,11 +154,9 @@ def page(request: Request, settings: SettingsDep) -> HTMLResponse:
     optimizer = params.get("optimizer", "sgd")
     if optimizer not in optimizers.OPTIMIZERS:
         optimizer = "sgd"  # the page shows the server's 422 for the link's value
-    return render(
-        request, "labs/mlp.html", lab=LAB, params=params, choices=page_choices(settings),
-        optimizer=optimizer,
+    return lab_page(
+        request, LAB, params=params, choices=page_choices(settings), optimizer=optimizer,
         opt_fields=optimizer_fields(optimizer, _json_param(params.get("optimizer_params"))),
-        presets=presets.for_lab(LAB),
     )
 
 

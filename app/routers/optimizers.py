@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app import presets, streaming
+from app import streaming
 from app.deps import SettingsDep, StoreDep
 from app.optimizers_session import (
     OptimizersRunner,
@@ -21,7 +21,7 @@ from app.optimizers_session import (
 )
 from app.session_routes import add_session_routes
 from app.sessions import Session
-from app.templating import render
+from app.templating import lab_page
 from engine import paths, schedules, surfaces
 
 LAB = "optimizers"
@@ -134,8 +134,7 @@ pages = APIRouter(include_in_schema=False)
 
 @pages.get(f"/labs/{LAB}", response_class=HTMLResponse)
 def page(request: Request) -> HTMLResponse:
-    return render(request, f"labs/{LAB}.html", lab=LAB, params=presets.initial_params(request, LAB),
-                  presets=presets.for_lab(LAB), catalog=list_surfaces())
+    return lab_page(request, LAB, catalog=list_surfaces())
 
 
 router = APIRouter()

@@ -7,12 +7,11 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
-from app import presets
 from app.deps import SettingsDep, StoreDep
 from app.perceptron_session import PerceptronIn, PerceptronRunner, RunIn, StepIn, run_out
 from app.session_routes import add_session_routes
 from app.sessions import Session
-from app.templating import render
+from app.templating import lab_page
 
 LAB = "perceptron"
 api = APIRouter(prefix=f"/api/v1/{LAB}", tags=[LAB])
@@ -80,8 +79,7 @@ pages = APIRouter(include_in_schema=False)
 
 @pages.get("/labs/perceptron", response_class=HTMLResponse)
 def page(request: Request) -> HTMLResponse:
-    return render(request, "labs/perceptron.html", lab=LAB, params=presets.initial_params(request, LAB),
-                  presets=presets.for_lab(LAB))
+    return lab_page(request, LAB)
 
 
 router = APIRouter()
