@@ -7,6 +7,7 @@ import contextlib
 import importlib
 import pkgutil
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request, Response
 from fastapi.encoders import jsonable_encoder
@@ -14,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import routers
+from app import labs, routers
 from app.encoding import finite
 from app.sessions import SessionStore
 from app.settings import get_settings
@@ -75,10 +76,16 @@ def create_app() -> FastAPI:
         return JSONResponse(status_code=422, content={"detail": finite(jsonable_encoder(exc.errors()))})
 
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
-    for info in sorted(pkgutil.iter_modules(routers.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{routers.__name__}.{info.name}")
+    for module in router_modules():
         app.include_router(module.router)
     return app
+
+
+def router_modules() -> list[Any]:
+    """The shared routers (app/routers/*.py), then every lab's (app/labs/<lab>/router.py)."""
+    found = [f"{routers.__name__}.{m.name}" for m in pkgutil.iter_modules(routers.__path__)]
+    found += [f"{labs.__name__}.{m.name}.router" for m in pkgutil.iter_modules(labs.__path__) if m.ispkg]
+    return [importlib.import_module(name) for name in sorted(found)]
 
 
 app = create_app()

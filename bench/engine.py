@@ -13,7 +13,7 @@ import time
 
 import numpy as np
 
-from app.mlp_session import MLPConfigIn, MLPRunner
+from app.labs.mlp.session import MLPConfigIn, MLPRunner
 from app.settings import Settings
 from engine.trainer import MLPConfig, Trainer
 

@@ -14,8 +14,8 @@ import time
 
 from fastapi.testclient import TestClient
 
+from app.labs.mlp.session import MLPConfigIn, MLPRunner
 from app.main import app
-from app.mlp_session import MLPConfigIn, MLPRunner
 from app.settings import get_settings
 from app.streaming import _dumps
 

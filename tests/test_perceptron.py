@@ -303,7 +303,9 @@ def test_websocket_set_state_and_a_bad_one(client):
 
 
 def test_one_state_error_formatter_for_every_lab():
-    from app import backprop_session, perceptron_session, state_import
+    from app import state_import
+    from app.labs.backprop import session as backprop_session
+    from app.labs.perceptron import session as perceptron_session
 
     assert perceptron_session.state_errors is state_import.state_errors
     assert backprop_session.state_errors is state_import.state_errors

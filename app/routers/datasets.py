@@ -8,7 +8,7 @@ import numpy as np
 from fastapi import APIRouter, HTTPException, Query
 
 from app.deps import SettingsDep
-from app.mlp_session import DatasetName
+from app.labs.mlp.session import DatasetName
 from engine import datasets
 
 router = APIRouter(prefix="/api/v1/datasets", tags=["datasets"])

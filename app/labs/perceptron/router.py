@@ -8,7 +8,7 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import SettingsDep, StoreDep
-from app.perceptron_session import PerceptronIn, PerceptronRunner, RunIn, StepIn, run_out
+from app.labs.perceptron.session import PerceptronIn, PerceptronRunner, RunIn, StepIn, run_out
 from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.templating import lab_page

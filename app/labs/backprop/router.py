@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from app.backprop_session import BackpropIn, BackpropRunner, check_limits, full_trace
 from app.deps import SettingsDep, StoreDep
+from app.labs.backprop.session import BackpropIn, BackpropRunner, check_limits, full_trace
 from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.templating import lab_page

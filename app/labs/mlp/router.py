@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from app import presets, streaming
 from app.deps import SettingsDep, StoreDep
-from app.mlp_session import (
+from app.labs.mlp.session import (
     Include,
     MLPConfigIn,
     MLPRunner,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from app import streaming
 from app.deps import SettingsDep, StoreDep
-from app.optimizers_session import (
+from app.labs.optimizers.session import (
     OptimizersRunner,
     PathsIn,
     RaceIn,
