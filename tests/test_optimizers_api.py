@@ -250,7 +250,7 @@ def test_page_renders_with_params_and_preset(client):
 
 
 def test_rounding_keeps_every_finite_number_finite():
-    from app.optimizers_session import rounded
+    from app.labs.optimizers.session import rounded
 
     values = np.array([1e-310, -2.5e-320, 5e-324, 1e-303, 1.23456789e-300, 0.0, -0.0, 1.23456789e300,
                        np.finfo(float).max, -np.finfo(float).max, 123.456789, np.nan, np.inf])
@@ -354,7 +354,7 @@ def test_work_budget_for_sessions_patch_and_stream(budget_client):
 
 def test_every_preset_fits_the_default_budgets():
     from app import presets
-    from app.optimizers_session import RaceIn
+    from app.labs.optimizers.session import RaceIn
     from app.settings import Settings
 
     settings = Settings()
