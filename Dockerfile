@@ -11,6 +11,7 @@ COPY engine ./engine
 COPY templates ./templates
 COPY static ./static
 COPY presets ./presets
+COPY data ./data
 RUN pip install . && useradd --create-home --uid 10001 playground
 USER playground
 
