@@ -1,0 +1,43 @@
+"""Filtering a picture with one kernel: every channel on its own, once or repeatedly.
+
+x (C, H, W) and a kernel w (kh, kw): each channel c is filtered alone (a depthwise
+convolution), out[c] = conv2d(x[c], w), with engine.conv.conv2d. Applying the kernel n times
+(padding "same" keeps the size) gives a receptive field of n·d·(k − 1) + 1 pixels per side:
+what "a bigger receptive field" means.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from engine import conv
+
+
+def apply(x: np.ndarray, w: np.ndarray, padding: Any = "same", mode: str = "zeros", stride: int = 1,
+          dilation: int = 1, flip: bool = False, repeat: int = 1) -> np.ndarray:
+    """x (C, H, W), w (kh, kw) → (C, H_out, W_out), the kernel applied `repeat` times."""
+    if repeat < 1:
+        raise ValueError("repeat must be at least 1")
+    w4 = np.asarray(w, dtype=np.float64)[None, None]
+    out = np.asarray(x, dtype=np.float64)
+    for _ in range(repeat):
+        out = conv.conv2d(out[:, None], w4, None, stride, padding, dilation, mode, flip)[:, 0]
+    return out
+
+
+def receptive_field(k: int, repeat: int = 1, dilation: int = 1, stride: int = 1) -> int:
+    """Input pixels per side that one output pixel depends on after `repeat` applications:
+    r_n = r_(n−1) + d·(k − 1)·s^(n−1), r_0 = 1 (stride 1: n·d·(k − 1) + 1)."""
+    r, jump = 1, 1
+    for _ in range(repeat):
+        r += dilation * (k - 1) * jump
+        jump *= stride
+    return r
+
+
+def work(shape: tuple[int, int, int], k: tuple[int, int], repeat: int = 1) -> int:
+    """Multiply-adds of `apply` at stride 1 with "same" padding: repeat · C·H·W · kh·kw."""
+    C, H, W = shape
+    return repeat * C * H * W * k[0] * k[1]
