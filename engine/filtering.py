@@ -1,7 +1,8 @@
 """Filtering a picture with one kernel: every channel on its own, once or repeatedly.
 
 x (C, H, W) and a kernel w (kh, kw): each channel c is filtered alone (a depthwise
-convolution), out[c] = conv2d(x[c], w), with engine.conv.conv2d. Applying the kernel n times
+convolution), out[c] = conv2d(x[c], w), with engine.conv.conv2d_taps (one tap at a time: a
+15 × 15 blur of a 256 × 256 picture needs no copy of its 65,536 windows). Applying the kernel n times
 (padding "same" keeps the size) gives a receptive field of n·d·(k − 1) + 1 pixels per side:
 what "a bigger receptive field" means.
 """
@@ -23,7 +24,7 @@ def apply(x: np.ndarray, w: np.ndarray, padding: Any = "same", mode: str = "zero
     w4 = np.asarray(w, dtype=np.float64)[None, None]
     out = np.asarray(x, dtype=np.float64)
     for _ in range(repeat):
-        out = conv.conv2d(out[:, None], w4, None, stride, padding, dilation, mode, flip)[:, 0]
+        out = conv.conv2d_taps(out[:, None], w4, None, stride, padding, dilation, mode, flip)[:, 0]
     return out
 
 

@@ -173,6 +173,16 @@ def test_trace_terms_add_up_to_the_plain_loop(case):
     np.testing.assert_allclose(t.padded[:, win["rows"]][:, :, win["cols"]], win["values"])
 
 
+@pytest.mark.parametrize("case", CASES)
+def test_conv2d_taps_equals_the_plain_loop(case):
+    C, H, W, kh, kw, s, p, d, mode, flip, b = case
+    rng = np.random.default_rng(4)
+    x, w = rng.normal(size=(2, C, H, W)), rng.normal(size=(3, C, kh, kw))
+    bias = np.array([b, 1.0, -2.0])
+    np.testing.assert_allclose(conv.conv2d_taps(x, w, bias, s, p, d, mode, flip),
+                               conv.conv2d_naive(x, w, bias, s, p, d, mode, flip), atol=1e-12)
+
+
 def test_the_floor_and_the_lines_it_throws_away():
     """8 pixels, k = 3, stride 3: ⌊(8 − 2 − 1) / 3⌋ + 1 = 2 outputs, remainder 2: the last two
     rows are never under the window."""
