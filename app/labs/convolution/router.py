@@ -156,8 +156,9 @@ pages = APIRouter(include_in_schema=False)
 
 
 @pages.get(f"/labs/{LAB}", response_class=HTMLResponse)
-def page(request: Request) -> HTMLResponse:
-    return lab_page(request, LAB, catalog={**list_kernels(), "images": list_images()})
+def page(request: Request, settings: SettingsDep) -> HTMLResponse:
+    return lab_page(request, LAB, catalog={**list_kernels(), "images": list_images(),
+                                           "max_image_side": settings.max_image_side})
 
 
 router = APIRouter()
