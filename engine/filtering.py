@@ -42,3 +42,22 @@ def work(shape: tuple[int, int, int], k: tuple[int, int], repeat: int = 1) -> in
     """Multiply-adds of `apply` at stride 1 with "same" padding: repeat · C·H·W · kh·kw."""
     C, H, W = shape
     return repeat * C * H * W * k[0] * k[1]
+
+
+def moved_by(x: np.ndarray, y: np.ndarray, reach: int = 2, tol: float = 1e-9) -> tuple[int, int] | None:
+    """(dy, dx) when y is x moved down by dy and right by dx pixels (|dy|, |dx| ≤ reach), judged
+    away from the borders: y[c, i, j] = x[c, i − dy, j − dx] up to `tol` relative to the mean
+    |x|; None when no such move explains y (a blur, an edge detector). Shapes (C, H, W), equal."""
+    if x.shape != y.shape or min(x.shape[1:]) <= 2 * reach:
+        return None
+    C, H, W = x.shape
+    r = reach
+    inner = y[:, r : H - r, r : W - r]
+    scale = max(np.abs(x).mean(), 1e-300)
+    best = None
+    for dy in range(-r, r + 1):
+        for dx in range(-r, r + 1):
+            err = np.abs(inner - x[:, r - dy : H - r - dy, r - dx : W - r - dx]).max() / scale
+            if err <= tol and (best is None or abs(dy) + abs(dx) < abs(best[0]) + abs(best[1])):
+                best = (dy, dx)
+    return best

@@ -100,6 +100,15 @@ def test_shift_kernels_move_the_picture_under_cross_correlation_and_back_under_c
     assert tuple(np.argwhere(back[0] == 1)[0]) == (6 - moved[0], 6 - moved[1])
 
 
+def test_moved_by_finds_the_shift_and_nothing_else():
+    x = np.random.default_rng(2).uniform(0, 255, size=(3, 20, 24))
+    for name, move in [("shift_left", (0, -1)), ("shift_up", (-1, 0)), ("identity", (0, 0))]:
+        assert filtering.moved_by(x, filtering.apply(x, kernels.make(name))) == move
+        assert filtering.moved_by(x, filtering.apply(x, kernels.make(name), flip=True)) == (-move[0], -move[1])
+    assert filtering.moved_by(x, filtering.apply(x, kernels.make("box_blur"))) is None
+    assert filtering.moved_by(x, filtering.apply(x, kernels.make("shift_left"), repeat=2)) == (0, -2)
+
+
 def test_gallery_kernels_by_hand():
     np.testing.assert_array_equal(kernels.make("gaussian") * 16, [[1, 2, 1], [2, 4, 2], [1, 2, 1]])
     np.testing.assert_allclose(kernels.make("sharpen"), 2 * kernels.identity(3) - np.ones((3, 3)) / 9)

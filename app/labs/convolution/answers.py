@@ -113,8 +113,10 @@ def apply(body: ApplyIn, settings: Settings) -> dict[str, Any]:
             raise fail("bias: one number with a kernel")
         out = bias + filtering.apply(x, w, opts, body.mode, body.stride, body.dilation, body.flip,
                                      body.repeat)
+        moved = filtering.moved_by(x, out)
         answer.update(kernel=w, bias=bias, repeat=body.repeat, receptive_field=filtering.receptive_field(
-            w.shape[0], body.repeat, body.dilation, body.stride))
+            w.shape[0], body.repeat, body.dilation, body.stride),
+            moved=None if moved is None else {"down": moved[0], "right": moved[1]})
     else:
         w, b, names = _layer_weights(body, x, settings)
         pads_t = check_fits(x.shape, w.shape, body)

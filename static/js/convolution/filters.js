@@ -21,10 +21,8 @@ function put(canvas, w, h, fill) {
 }
 
 /** uint8/uint16 (C, H, W) values → RGBA pixels: grey or RGB, by `how` (signed | abs | clip). */
-function paint(canvas, values, C, H, W, how, channel = null) {
+function paint(canvas, values, C, H, W, how, channel = null, m = scaleOf(values)) {
   const n = H * W;
-  let m = 1e-12;
-  for (let i = 0; i < values.length; i++) m = Math.max(m, Math.abs(values[i]));
   return put(canvas, W, H, (px) => {
     for (let i = 0; i < n; i++) {
       let rgb;
@@ -41,6 +39,23 @@ function paint(canvas, values, C, H, W, how, channel = null) {
       px[i * 4] = rgb[0]; px[i * 4 + 1] = rgb[1]; px[i * 4 + 2] = rgb[2]; px[i * 4 + 3] = 255;
     }
   });
+}
+
+/** The colour scale of signed and |x| pictures: the 99th percentile of |value| (a few extreme
+ * pixels would otherwise wash every edge out to grey); values beyond it get full colour. */
+function scaleOf(values) {
+  const a = Float32Array.from(values, Math.abs).sort();
+  return Math.max(1e-12, a[Math.min(a.length - 1, Math.floor(a.length * 0.99))] || 0);
+}
+
+function moveText(moved) {
+  if (!moved) return "";
+  const { down, right } = moved;
+  if (!down && !right) return "The filtered picture is the original, unchanged.";
+  const parts = [];
+  if (right) parts.push(`${Math.abs(right)} pixel${Math.abs(right) > 1 ? "s" : ""} ${right > 0 ? "right" : "left"}`);
+  if (down) parts.push(`${Math.abs(down)} pixel${Math.abs(down) > 1 ? "s" : ""} ${down > 0 ? "down" : "up"}`);
+  return `The filtered picture is the original moved ${parts.join(" and ")}.`;
 }
 
 function kernelHTML(w) {
@@ -150,6 +165,7 @@ export function createFilters({ params, update, showError, catalog, ready }) {
     const out = result.output;
     const [Co, Ho, Wo] = out.shape;
     const values = decode(out.grid);
+    const m = scaleOf(values);
     const signedRGB = Co === 3 && p.display === "signed";
     $("#cv-out").hidden = signedRGB;
     $("#cv-out-rgb").hidden = !signedRGB;
@@ -158,12 +174,12 @@ export function createFilters({ params, update, showError, catalog, ready }) {
       box.replaceChildren(...["R", "G", "B"].map((name, c) => {
         const fig = document.createElement("figure");
         const cv = document.createElement("canvas");
-        paint(cv, values, Co, Ho, Wo, "signed", c);
+        paint(cv, values, Co, Ho, Wo, "signed", c, m);
         fig.append(cv, Object.assign(document.createElement("span"), { textContent: name }));
         return fig;
       }));
     } else {
-      base.out = paint($("#cv-out"), values, Co, Ho, Wo, p.display);
+      base.out = paint($("#cv-out"), values, Co, Ho, Wo, p.display, null, m);
     }
     $("#cv-kernel-view").style.gridTemplateColumns = `repeat(${result.kernel[0].length}, auto)`;
     $("#cv-kernel-view").innerHTML = kernelHTML(result.kernel);
@@ -172,19 +188,24 @@ export function createFilters({ params, update, showError, catalog, ready }) {
     $("#cv-orig-cap").textContent = `original ${H}×${W}${C === 3 ? "×3" : ""}`;
     $("#cv-out-cap").textContent = `filtered ${Ho}×${Wo}${Number(p.repeat) > 1 ? ` (applied ${p.repeat}×)` : ""}`;
     const [lo, hi] = out.range;
-    const m = Math.max(Math.abs(lo), Math.abs(hi));
-    $("#cv-legend").innerHTML = p.display === "signed"
-      ? `<span class="legend"><span>−${fmt(m).replace("−", "")}</span><span class="scale"></span><span>+${fmt(m)}</span></span> output from ${fmt(lo)} to ${fmt(hi)}: orange below zero, blue above`
-      : p.display === "abs" ? `|output| from 0 (black) to ${fmt(m)} (white)` : `output clipped to 0–255 (from ${fmt(lo)} to ${fmt(hi)})`;
+    const range = `output from <b>${fmt(lo)}</b> to <b>${fmt(hi)}</b>`;
+    $("#cv-legend").innerHTML = (p.display === "signed"
+      ? `<span class="legend"><span>−${fmt(m)}</span><span class="scale"></span><span>+${fmt(m)}</span></span> ${range}: orange below zero, blue above (full colour from ±${fmt(m)}, the 99th percentile of |output|)`
+      : p.display === "abs" ? `|output| from 0 (black) to ${fmt(m)} (white, the 99th percentile); ${range}`
+        : `${range}, clipped to 0–255 for display`) + `<br><b id="cv-moved">${moveText(result.moved)}</b>`;
     $("#cv-rf").textContent = `Each output pixel sees ${result.receptive_field}×${result.receptive_field} input pixels ` +
       `(receptive field of ${p.repeat} × a ${result.kernel.length}×${result.kernel.length} kernel).`;
   }
 
+  let sweepKey = "";
   async function renderSweep(mine) {
     const box = $("#cv-sweep");
     if (box.closest("[hidden]")) return;
     const p = params();
     const name = byName[p.kname]?.sizes.length > 8 ? p.kname : "box_blur";
+    const key = JSON.stringify([source(), name, p.flip, own?.pixels?.data?.length]);
+    if (key === sweepKey) return;
+    sweepKey = key;
     const small = input.shape[1] > 96 || input.shape[2] > 96;
     const scale = small ? 96 / Math.max(input.shape[1], input.shape[2]) : 1;
     const size = [Math.max(1, Math.round(input.shape[1] * scale)), Math.max(1, Math.round(input.shape[2] * scale))];
@@ -197,7 +218,7 @@ export function createFilters({ params, update, showError, catalog, ready }) {
     await Promise.all(SWEEP.map(async (k, i) => {
       const body = await api("/api/v1/convolution/apply", { ...source(), size, channels: "grey", kernel: name,
         kernel_size: k, padding: "same", mode: "replicate", flip: !!p.flip }).catch(() => null);
-      if (!body || mine !== pending) return;
+      if (!body || key !== sweepKey) return;
       const [C, H, W] = body.output.shape;
       paint(figs[i].querySelector("canvas"), decode(body.output.grid), C, H, W, "clip");
     }));

@@ -83,6 +83,7 @@ export function createLayer({ params, update, showError, ready, images }) {
   }
 
   function render(b) {
+    $("#cv-vol").style.zoom = "";
     const p = params();
     const [C, H, W] = b.input_shape;
     const [D, Ho, Wo] = b.shape;
@@ -139,13 +140,16 @@ export function createLayer({ params, update, showError, ready, images }) {
         ${D} filters give ${D} maps of ${Ho}×${Wo}; change the filters or their weights and the maps change, not their size.</li></ol>`;
   }
 
-  /** In an embed the whole volume figure shrinks to its frame (no scrolling on a slide). */
+  /** The volume figure shrinks to its panel's width (a phone), and in an embed to its height too
+   * (no scrolling on a slide). */
   function fit() {
     const box = $(".cv-volume"), vol = $("#cv-vol");
     vol.style.zoom = "";
-    if (!document.documentElement.classList.contains("embed") || box.closest("[hidden]")) return;
+    if (box.closest("[hidden]")) return;
     const head = $("#cv-vol-head").offsetHeight;
-    const z = Math.min(1, (box.clientHeight - head - 16) / vol.scrollHeight, (box.clientWidth - 16) / vol.scrollWidth);
+    const embed = document.documentElement.classList.contains("embed");
+    const tall = embed ? (box.clientHeight - head - 16) / vol.scrollHeight : 1;
+    const z = Math.min(1, tall, (box.clientWidth - 16) / vol.scrollWidth);
     if (z < 1) vol.style.zoom = String(Math.max(0.3, z));
   }
   window.addEventListener("resize", fit);
