@@ -50,7 +50,7 @@ def moved_by(x: np.ndarray, y: np.ndarray, reach: int = 2, tol: float = 1e-9) ->
     |x|; None when no such move explains y (a blur, an edge detector). Shapes (C, H, W), equal."""
     if x.shape != y.shape or min(x.shape[1:]) <= 2 * reach:
         return None
-    C, H, W = x.shape
+    H, W = x.shape[1:]
     r = reach
     inner = y[:, r : H - r, r : W - r]
     scale = max(np.abs(x).mean(), 1e-300)

@@ -27,7 +27,7 @@ LABS: list[Lab] = [
         "GD, momentum, AdaGrad, RMSProp and Adam on loss surfaces; step size and stopping.",
         "SGD, momentum and adaptive methods"),
     Lab("convolution", "Convolution",
-        "A kernel sliding step by step, classic kernels on real photos, a conv layer's volume and parameters.",
+        "A kernel sliding step by step, classic kernels on real photos, a conv layer's volume and weights.",
         "The convolution"),
 ]
 

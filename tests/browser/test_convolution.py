@@ -17,6 +17,13 @@ def text(page, selector: str) -> str:
     return page.locator(selector).inner_text().strip()
 
 
+def wait_text(page, selector: str, wanted: str, exact: bool = False) -> None:
+    """Wait until the element's text contains (or, exact, is) `wanted`."""
+    page.wait_for_function(
+        "([sel, wanted, exact]) => { const t = document.querySelector(sel)?.textContent ?? ''; "
+        "return exact ? t === wanted : t.includes(wanted); }", arg=[selector, wanted, exact])
+
+
 def test_step_the_lecture_example_to_the_end(page, server):
     page.goto(f"{server}/labs/convolution")
     wait_for_lab(page)
@@ -43,7 +50,7 @@ def test_stride_two_changes_the_formula_and_the_grid(page, server):
     assert text(page, "#cv-h-out") == "5"
     page.fill("#cv-stride", "2")
     page.dispatch_event("#cv-stride", "change")
-    page.wait_for_function("() => document.querySelector('#cv-out-size')?.textContent === '3×3'")
+    wait_text(page, "#cv-out-size", "3×3", exact=True)
     formula = text(page, "#cv-formula")
     assert "⌊(7 + 2·0 − 1·(3 − 1) − 1) / 2⌋ + 1" in formula and "⌊4 / 2⌋ + 1 = 3" in formula
     assert counter(page, "#cv-step-total") == 9
@@ -52,11 +59,11 @@ def test_stride_two_changes_the_formula_and_the_grid(page, server):
     page.select_option("#cv-pad", "1")
     page.fill("#cv-stride", "3")
     page.dispatch_event("#cv-stride", "change")
-    page.wait_for_function("() => document.querySelector('#cv-formula')?.textContent.includes('/ 3⌋')")
+    wait_text(page, "#cv-formula", "/ 3⌋")
     assert text(page, "#cv-out-size") == "3×3"  # ⌊(7 + 2 − 3) / 3⌋ + 1 = 3, remainder 0
     page.fill("#cv-h", "8")
     page.dispatch_event("#cv-h", "change")
-    page.wait_for_function("() => document.querySelector('#cv-floor')?.textContent.includes('never fall under')")
+    wait_text(page, "#cv-floor", "never fall under")
     assert "drops a remainder of 1" in text(page, "#cv-floor")
     shot(page, "convolution-stride")
 
@@ -67,16 +74,16 @@ def test_a_cell_typed_by_hand_changes_the_sum(page, server):
     page.locator('#cv-svg rect[data-kind="input"][data-r="0"][data-c="0"]').click()
     page.fill("#cv-editor-input", "−2")  # the minus sign the page prints is accepted
     page.keyboard.press("Enter")
-    page.wait_for_function("() => document.querySelector('#lab-params') && location.search.includes('%5B%5B-2')")
+    page.wait_for_function("() => location.search.includes('%5B%5B-2')")
     lab_call(page, "step")
-    page.wait_for_function("() => document.querySelector('#cv-last-sum')?.textContent === '12'")
+    wait_text(page, "#cv-last-sum", "12", exact=True)
     assert text(page, "#cv-sum").startswith("out[0, 0] = (−2)·0")
     page.locator('#cv-svg rect[data-kind="kernel"][data-r="0"][data-c="0"]').click()
     page.fill("#cv-editor-input", "1")
     page.keyboard.press("Enter")  # the session starts over with the new kernel: −2·1 + 12 = 10
-    page.wait_for_function("() => document.querySelector('#cv-step-count')?.textContent === '0'")
+    wait_text(page, "#cv-step-count", "0", exact=True)
     lab_call(page, "step")
-    page.wait_for_function("() => document.querySelector('#cv-last-sum')?.textContent === '10'")
+    wait_text(page, "#cv-last-sum", "10", exact=True)
 
 
 def output_row(page, row: int) -> list[int]:
@@ -91,16 +98,16 @@ def output_row(page, row: int) -> list[int]:
 def test_shift_left_moves_the_picture_and_the_flip_moves_it_back(page, server):
     page.goto(f"{server}/labs/convolution?section=images&image=astronaut&kname=identity&display=clip")
     wait_for_lab(page)
-    page.wait_for_function("() => document.querySelector('#cv-moved')?.textContent.includes('unchanged')")
+    wait_text(page, "#cv-moved", "unchanged")
     before = output_row(page, 128)
     page.click('#cv-gallery button[data-kernel="shift_left"]')
-    page.wait_for_function("() => document.querySelector('#cv-moved')?.textContent.includes('moved 1 pixel left')")
+    wait_text(page, "#cv-moved", "moved 1 pixel left")
     after = output_row(page, 128)
     assert after[10:240] == before[11:241] and after != before  # each pixel came from its right neighbour
     assert "shift_left" in page.url
     shot(page, "convolution-shift-left")
     page.check("#cv-flip")  # true convolution turns the kernel: the same kernel moves it right
-    page.wait_for_function("() => document.querySelector('#cv-moved')?.textContent.includes('moved 1 pixel right')")
+    wait_text(page, "#cv-moved", "moved 1 pixel right")
     assert text(page, "#cv-op") == "true convolution (kernel flipped)"
     assert output_row(page, 128)[11:241] == before[10:240]
 
@@ -110,7 +117,7 @@ def test_hover_shows_the_neighbourhood_times_the_kernel(page, server):
     wait_for_lab(page)
     box = page.locator("#cv-out").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
-    page.wait_for_function("() => document.querySelector('#cv-hover')?.textContent.includes('pixel (128, 128)')")
+    wait_text(page, "#cv-hover", "pixel (128, 128)")
     hover = text(page, "#cv-hover")
     assert "×" in hover and "=" in hover
     cells = page.locator("#cv-hover table").nth(1).locator("td").all_inner_texts()
@@ -120,12 +127,12 @@ def test_hover_shows_the_neighbourhood_times_the_kernel(page, server):
 def test_the_parameter_question(page, server):
     page.goto(f"{server}/labs/convolution?section=params")
     wait_for_lab(page)
-    page.wait_for_function("() => document.querySelector('#cv-fc-params')?.textContent === '154,141,696'")
+    wait_text(page, "#cv-fc-params", "154,141,696", exact=True)
     assert text(page, "#cv-conv-params") == "28,672"
     assert "150,528·1,024 weights + 1,024 biases" in text(page, "#cv-calc")
     page.fill("#cv-units", "10")
     page.dispatch_event("#cv-units", "change")
-    page.wait_for_function("() => document.querySelector('#cv-fc-params')?.textContent === '1,505,290'")
+    wait_text(page, "#cv-fc-params", "1,505,290", exact=True)
 
 
 SECTIONS = ["step", "images", "layer", "params"]
@@ -146,7 +153,8 @@ def test_every_part_fits_a_slide(browser, server, size):
             assert scroll[0] <= 1 and scroll[1] <= 1, f"{section} at {w}×{h} scrolls by {scroll}"
             pic = pg.locator(f'[data-pane="{section}"] [data-main-picture]').bounding_box()
             assert pic["x"] >= 0 and pic["y"] >= 0 and pic["x"] + pic["width"] <= w + 1
-            assert pic["y"] + pic["height"] <= h + 1, f"{section}: the picture ends at {pic['y'] + pic['height']}"
+            bottom = pic["y"] + pic["height"]
+            assert bottom <= h + 1, f"{section}: the picture ends at {bottom}"
             assert pic["width"] * pic["height"] >= 0.35 * w * h, f"{section}: the picture is too small"
             shot(pg, f"convolution-embed-{section}-{w}x{h}")
     finally:
@@ -161,7 +169,8 @@ def test_a_phone_gets_the_picture_at_full_width(browser, server):
             pg.goto(f"{server}/labs/convolution?section={section}")
             wait_for_lab(pg)
             pg.wait_for_timeout(300)
-            assert pg.evaluate("document.documentElement.scrollWidth") <= 390, f"{section} is wider than a phone"
+            width = pg.evaluate("document.documentElement.scrollWidth")
+            assert width <= 390, f"{section} is {width} px wide on a 390 px phone"
             pic = pg.locator(f'[data-pane="{section}"] [data-main-picture]').bounding_box()
             assert pic["width"] >= 330
             shot(pg, f"convolution-phone-{section}")
