@@ -176,3 +176,22 @@ def test_a_phone_gets_the_picture_at_full_width(browser, server):
             shot(pg, f"convolution-phone-{section}")
     finally:
         context.close()
+
+
+def test_a_students_own_picture_is_filtered(page, server, tmp_path):
+    import numpy as np
+
+    from engine import png
+
+    pixels = np.zeros((40, 60, 3), dtype=np.uint8)
+    pixels[:, 30:] = [250, 120, 0]  # an orange right half: one vertical edge
+    path = tmp_path / "mine.png"
+    path.write_bytes(png.encode(pixels))
+    page.goto(f"{server}/labs/convolution?section=images&kname=sobel_x&channels=grey")
+    wait_for_lab(page)
+    page.set_input_files("#cv-file", str(path))
+    wait_text(page, "#cv-orig-cap", "original 40×60")
+    assert page.input_value("#cv-image") == "upload"
+    legend = text(page, "#cv-legend")
+    assert "output from 0 to" in legend  # Sobel x on a dark-to-bright edge: only positive responses
+    shot(page, "convolution-own-picture")

@@ -250,6 +250,7 @@ def trace_static(tr: conv_trace.ConvTrace, cfg: ConvOptions) -> dict[str, Any]:
         **cfg.labels(),
         "input_shape": list(tr.x.shape), "kernel_shape": list(tr.w.shape), "bias": tr.bias,
         "padding": [list(p) for p in tr.pads], "mode": tr.mode, "stride": tr.stride, "dilation": tr.dilation,
+        "flip": tr.flip,
         "padded": tr.padded, "source_rows": tr.source_rows, "source_cols": tr.source_cols,
         "kernel": tr.w, "applied": tr.applied,
         "rows_used": tr.rows_used, "cols_used": tr.cols_used,

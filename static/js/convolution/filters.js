@@ -142,6 +142,11 @@ export function createFilters({ params, update, showError, catalog, ready }) {
 
   async function refresh() {
     const mine = (pending = Symbol("apply"));
+    if (params().image === "drawing" && own?.kind !== "drawing") startDrawing(false);
+    if (params().image === "upload" && own?.kind !== "upload") {
+      // a link cannot carry a student's picture (it never leaves their browser but for this request)
+      update({ image: catalog.images[0].name }, { quiet: true });
+    }
     const p = params();
     fillControls();
     try {

@@ -7,8 +7,13 @@ import { fmt } from "./num.js";
 
 const NS = "http://www.w3.org/2000/svg";
 const CELL = 46;
-const GAP = 64;
-const TOP = 34;
+const GAP = 50;
+const TOP = 32;
+
+/** Numbers shrink with their length so "0.111" still fits a cell. */
+function size(text) {
+  return text.length <= 3 ? 21 : text.length === 4 ? 17 : 14;
+}
 
 function el(name, attrs = {}, text) {
   const e = document.createElementNS(NS, name);
@@ -79,8 +84,9 @@ export function draw(svg, cfg, frame, { onEdit, editable = true, stacked = false
       gIn.append(rect);
       const key = `${r},${c}`;
       if (tapW.has(key)) gIn.append(el("rect", { x, y, width: CELL, height: CELL, class: "tap" }));
+      const t = fmt(padded[r][c]);
       gIn.append(el("text", { x: x + CELL / 2, y: y + CELL / 2 - (tapW.has(key) ? 5 : 0),
-        class: `v ${inside ? "" : "padv"}`, "pointer-events": "none" }, fmt(padded[r][c])));
+        class: `v ${inside ? "" : "padv"}`, "pointer-events": "none", style: `font-size:${size(t)}px` }, t));
       if (tapW.has(key)) {
         gIn.append(el("text", { x: x + CELL / 2, y: y + CELL - 10, class: "w", "pointer-events": "none" },
           `×${fmt(tapW.get(key))}`));
@@ -110,8 +116,9 @@ export function draw(svg, cfg, frame, { onEdit, editable = true, stacked = false
         rect.dataset.r = cfg.flip ? kh - 1 - u : u;
         rect.dataset.c = cfg.flip ? kw - 1 - v : v;
       }
-      gK.append(rect, el("text", { x: x + CELL / 2, y: y + CELL / 2, class: "v w-cell", "pointer-events": "none" },
-        fmt(applied[u][v])));
+      const t = fmt(applied[u][v]);
+      gK.append(rect, el("text", { x: x + CELL / 2, y: y + CELL / 2, class: "v w-cell", "pointer-events": "none",
+        style: `font-size:${size(t)}px` }, t));
     }
   }
   gK.append(el("text", { x: xK, y: yK - 16, class: "label" }, `kernel ${kh}×${kw}${cfg.flip ? " (turned 180°)" : ""}`));
@@ -127,8 +134,9 @@ export function draw(svg, cfg, frame, { onEdit, editable = true, stacked = false
       gOut.append(el("rect", { x, y, width: CELL, height: CELL, class: "cell",
         style: `fill:${v === null ? "#fff" : css(diverging(0.8 * v / oMax))}` }));
       if (v !== null) {
+        const t = fmt(v);
         gOut.append(el("text", { x: x + CELL / 2, y: y + CELL / 2, class: "v out-cell",
-          style: `fill:${Math.abs(v / oMax) > 0.7 ? "#fff" : "#222"}` }, fmt(v)));
+          style: `fill:${Math.abs(v / oMax) > 0.7 ? "#fff" : "#222"};font-size:${size(t)}px` }, t));
       }
     }
   }
