@@ -185,6 +185,14 @@ def test_params_default_is_the_lecture_question(client):
     assert out["convolutional"]["output"] == [28, 28, 6] and out["convolutional"]["parameters"] == 456
 
 
+def test_params_refuses_counts_json_cannot_hold(client):
+    r = client.post(f"{API}/params", json={"height": 100000, "width": 100000, "channels": 1000,
+                                           "filters": 10_000_000, "kernel": 1, "units": 1})
+    assert r.status_code == 422 and "2^53" in r.text
+    r = client.post(f"{API}/params", json={"padding": -1})
+    assert r.status_code == 422 and "padding" in r.text
+
+
 def test_images_and_kernels_lists(client):
     listed = client.get(f"{API}/images").json()
     assert {i["name"] for i in listed} == set(images.IMAGES)

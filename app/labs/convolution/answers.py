@@ -295,9 +295,17 @@ class ParamsIn(BaseModel):
 
 
 def params(body: ParamsIn) -> dict[str, Any]:
+    if (isinstance(body.padding, int) and not 0 <= body.padding <= 100_000) or (
+            isinstance(body.padding, tuple) and not all(0 <= p <= 100_000 for p in body.padding)):
+        raise fail("padding: 0 to 100,000 pixels, \"same\" or \"valid\"")
     try:
-        return conv_params.compare(body.height, body.width, body.channels, body.units, body.filters,
-                                   body.kernel, body.kernel_w, body.padding, body.stride, body.dilation)
+        out = conv_params.compare(body.height, body.width, body.channels, body.units, body.filters,
+                                  body.kernel, body.kernel_w, body.padding, body.stride, body.dilation)
     except ValueError as exc:
         raise fail(f"kernel: {exc}") from None
+    for layer in ("fully_connected", "convolutional"):
+        if max(v for v in out[layer].values() if isinstance(v, int)) > 2**53:
+            raise fail(f"the {layer.replace('_', ' ')} layer's counts pass 2^53: too many to give exactly "
+                       "in JSON; use smaller sizes")
+    return out
 
