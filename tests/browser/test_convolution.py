@@ -117,7 +117,7 @@ def test_hover_shows_the_neighbourhood_times_the_kernel(page, server):
     wait_for_lab(page)
     box = page.locator("#cv-out").bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.5, box["y"] + box["height"] * 0.5)
-    wait_text(page, "#cv-hover", "pixel (128, 128)")
+    wait_text(page, "#cv-hover", "output pixel (128, 128)")
     hover = text(page, "#cv-hover")
     assert "×" in hover and "=" in hover
     cells = page.locator("#cv-hover table").nth(1).locator("td").all_inner_texts()

@@ -236,8 +236,20 @@ export function createFilters({ params, update, showError, catalog, ready }) {
     const canvas = ev.currentTarget;
     const r = canvas.getBoundingClientRect();
     const [, Ho, Wo] = result.output.shape;
-    const i = Math.min(Ho - 1, Math.max(0, Math.floor(((ev.clientY - r.top) / r.height) * Ho)));
-    const j = Math.min(Wo - 1, Math.max(0, Math.floor(((ev.clientX - r.left) / r.width) * Wo)));
+    let i, j;
+    if (canvas.id === "cv-orig") { // the input pixel under the pointer: the window centred on it
+      const [, H, W] = input.shape;
+      const y = Math.floor(((ev.clientY - r.top) / r.height) * H), x = Math.floor(((ev.clientX - r.left) / r.width) * W);
+      const [kh, kw] = [result.kernel.length, result.kernel[0].length];
+      const s = result.stride, d = result.dilation;
+      i = Math.round((y + result.padding[0][0] - (d * (kh - 1)) / 2) / s);
+      j = Math.round((x + result.padding[1][0] - (d * (kw - 1)) / 2) / s);
+    } else {
+      i = Math.floor(((ev.clientY - r.top) / r.height) * Ho);
+      j = Math.floor(((ev.clientX - r.left) / r.width) * Wo);
+    }
+    i = Math.min(Ho - 1, Math.max(0, i));
+    j = Math.min(Wo - 1, Math.max(0, j));
     hoverNext = [i, j];
     if (!hoverBusy) hoverLoop();
   }
@@ -266,8 +278,9 @@ export function createFilters({ params, update, showError, catalog, ready }) {
     const chans = win.values.length === 3 ? ["R", "G", "B"] : [""];
     const sums = win.sums || [win.sum];
     const rep = t.repeat > 1 ? ` (application ${t.repeat} of ${t.repeat})` : "";
-    $("#cv-hover").innerHTML = `pixel (${win.i}, ${win.j})${rep}: ` + chans.map((c, k) =>
-      `${c ? `<b>${c}</b> ` : ""}${table(win.values[k])} × ${table(w)} = <b>${fmt(sums[k])}</b>`).join(" ");
+    $("#cv-hover").innerHTML = `<div>output pixel (${win.i}, ${win.j})${rep}: neighbourhood × kernel = value</div>` +
+      chans.map((c, k) => `<div>${c ? `<b>${c}</b> ` : ""}${table(win.values[k])} × ${table(w)} = ` +
+        `<b>${fmt(sums[k])}</b></div>`).join("");
     $("#cv-hover").title = chans.map((c, k) => `${c} ` + win.values[k].flat().map((v, n) => `${factor(v)}·${factor(w.flat()[n])}`).join(" + ")).join("\n");
     outline(win);
   }
