@@ -292,7 +292,11 @@ class ConvStepRunner:
 
     def frame(self) -> dict[str, Any]:
         """{"step": windows done, "total", "position": [i, j] of the last one, "window": its
-        products and sum, "output": H_out × W_out with null where the window has not been}."""
+        products and sum, "output": H_out × W_out with null where the window has not been}.
+
+        Plain numbers, not a quantized grid: every one is printed in a cell for a person to add
+        up, so it must be exact; the grids are small (NP_MAX_TRACE_PRODUCTS bounds them) and the
+        lecture's 7×7 frame is about 0.4 KB (16×16, a 7×7 kernel, padding 7: 3.3 KB)."""
         tr = self.trace
         out: list[list[float | None]] = [[None] * tr.out.shape[1] for _ in range(tr.out.shape[0])]
         for k in range(self.t):
