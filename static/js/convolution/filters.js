@@ -171,7 +171,8 @@ export function createFilters({ params, update, showError, catalog, ready }) {
     const [Co, Ho, Wo] = out.shape;
     const values = decode(out.grid);
     const m = scaleOf(values);
-    const signedRGB = Co === 3 && p.display === "signed";
+    const how = p.display === "auto" ? (out.range[0] < 0 ? "signed" : "clip") : p.display;
+    const signedRGB = Co === 3 && how === "signed";
     $("#cv-out").hidden = signedRGB;
     $("#cv-out-rgb").hidden = !signedRGB;
     if (signedRGB) {
@@ -184,7 +185,7 @@ export function createFilters({ params, update, showError, catalog, ready }) {
         return fig;
       }));
     } else {
-      base.out = paint($("#cv-out"), values, Co, Ho, Wo, p.display, null, m);
+      base.out = paint($("#cv-out"), values, Co, Ho, Wo, how, null, m);
     }
     $("#cv-kernel-view").style.gridTemplateColumns = `repeat(${result.kernel[0].length}, auto)`;
     $("#cv-kernel-view").innerHTML = kernelHTML(result.kernel);
@@ -194,9 +195,9 @@ export function createFilters({ params, update, showError, catalog, ready }) {
     $("#cv-out-cap").textContent = `filtered ${Ho}×${Wo}${Number(p.repeat) > 1 ? ` (applied ${p.repeat}×)` : ""}`;
     const [lo, hi] = out.range;
     const range = `output from <b>${fmt(lo)}</b> to <b>${fmt(hi)}</b>`;
-    $("#cv-legend").innerHTML = (p.display === "signed"
+    $("#cv-legend").innerHTML = (how === "signed"
       ? `<span class="legend"><span>−${fmt(m)}</span><span class="scale"></span><span>+${fmt(m)}</span></span> ${range}: orange below zero, blue above (full colour from ±${fmt(m)}, the 99th percentile of |output|)`
-      : p.display === "abs" ? `|output| from 0 (black) to ${fmt(m)} (white, the 99th percentile); ${range}`
+      : how === "abs" ? `|output| from 0 (black) to ${fmt(m)} (white, the 99th percentile); ${range}`
         : `${range}, clipped to 0–255 for display`) + `<br><b id="cv-moved">${moveText(result.moved)}</b>`;
     $("#cv-rf").textContent = `Each output pixel sees ${result.receptive_field}×${result.receptive_field} input pixels ` +
       `(receptive field of ${p.repeat} × a ${result.kernel.length}×${result.kernel.length} kernel).`;

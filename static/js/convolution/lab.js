@@ -15,7 +15,7 @@ const DEFAULTS = {
   input: JSON.stringify(catalog.lecture.input), kernel: JSON.stringify(catalog.lecture.kernel),
   padding: "0", mode: "zeros", stride: 1, dilation: 1, rate: 2, seed: 0,
   // 2. kernels on images
-  image: "astronaut", kname: "identity", ksize: 3, custom: null, channels: "grey", display: "signed",
+  image: "astronaut", kname: "identity", ksize: 3, custom: null, channels: "grey", display: "auto",
   ipad: "same", imode: "replicate", repeat: 1,
   // 3. a conv layer on a volume
   limage: "astronaut", lfilters: 4, lk: 5, lpad: 2, lstride: 1, lkind: "designed",
