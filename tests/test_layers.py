@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from engine import activations
+from engine import activations, conv
 from engine.gradcheck import check
 from engine.nn import (
     Activation,
@@ -22,6 +22,7 @@ from engine.nn import (
     softmax_cross_entropy,
 )
 from engine.nn.pool import pool_naive
+from tests.test_conv_engine import CASES as CONV_ENGINE_CASES
 
 TOL = 1e-7
 
@@ -95,6 +96,41 @@ def test_conv2d(case):
     assert_small(grad_errors(layer, x))
 
 
+@pytest.mark.parametrize("case", CONV_ENGINE_CASES)
+def test_the_im2col_path_is_conv2d_and_its_backward(case):
+    """The layers' path through engine.conv gives conv2d's and conv2d_backward's numbers on
+    every case engine.conv is tested on (padding modes, stride, dilation)."""
+    N, C, H, W, D, kh, kw, stride, padding, dilation, mode = case
+    rng = np.random.default_rng(10)
+    x, w, b = rng.normal(size=(N, C, H, W)), rng.normal(size=(D, C, kh, kw)), rng.normal(size=D)
+    out, cols = conv.conv2d_im2col(x, w, b, stride, padding, dilation, mode)
+    np.testing.assert_allclose(out, conv.conv2d(x, w, b, stride, padding, dilation, mode), atol=1e-13)
+    g = rng.normal(size=out.shape)
+    dx, dw, db = conv.conv2d_backward_im2col(g, cols, x.shape, w, stride, padding, dilation, mode)
+    rx, rw, rb = conv.conv2d_backward(g, x, w, stride, padding, dilation, mode)
+    np.testing.assert_allclose(dx, rx, atol=1e-13)
+    np.testing.assert_allclose(dw, rw, atol=1e-13)
+    np.testing.assert_allclose(db, rb, atol=1e-13)
+    none, dw2, _ = conv.conv2d_backward_im2col(g, cols, x.shape, w, stride, padding, dilation, mode,
+                                               input_grad=False)
+    assert none is None
+    np.testing.assert_array_equal(dw2, dw)
+
+
+def test_a_network_can_skip_its_input_gradient():
+    rng = np.random.default_rng(11)
+    layers = [Conv2D(1, 2, 3, 1, 1, rng=rng), Activation("tanh"), Flatten(), Dense(32, 3, rng=rng)]
+    x, labels = rng.normal(size=(2, 1, 4, 4)), np.array([0, 2])
+    full = Sequential(layers)
+    full.loss_and_grads(x, labels)
+    grads = [g.copy() for g in full.gradients()]
+    lean = Sequential(layers, input_grad=False)
+    trace = lean.loss_and_grads(x, labels)
+    assert lean.backward(trace.layers[-1].grad) is None
+    for a, b in zip(grads, lean.gradients(), strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
 POOL_CASES = [
     # (N, C, H, W, kernel, stride, padding)
     (1, 1, 8, 8, 2, None, 0),
@@ -126,6 +162,11 @@ def test_max_pool_by_hand():
     np.testing.assert_array_equal(dx, [[0, 10, 0, 0], [0, 0, 20, 0], [0, 0, 0, 0], [30, 0, 0, 40]])
     avg = AvgPool2D(2)
     np.testing.assert_array_equal(avg.forward(x)[0, 0], [[13 / 4, 11 / 4], [9 / 4, 5 / 4]])
+    # ties (a window of ReLU zeros): the first maximum in row-major order takes the gradient
+    ties = np.array([[0.0, 0, 2, 2], [0, 0, 2, 2]]).reshape(1, 1, 2, 4)
+    layer.forward(ties)
+    dx = layer.backward(np.array([[1.0, 1.0]]).reshape(1, 1, 1, 2))[0, 0]
+    np.testing.assert_array_equal(dx, [[1, 0, 1, 0], [0, 0, 0, 0]])
 
 
 def test_flatten_is_channel_major():

@@ -106,6 +106,13 @@ def test_pooling(k, s, p, shape):
     compare(AvgPool2D(k, s, p), tnn.AvgPool2d(k, s, p), x)
 
 
+def test_max_pooling_breaks_ties_as_torch():
+    x = np.maximum(np.random.default_rng(8).normal(size=(4, 3, 6, 6)), 0.0)  # many all-zero windows
+    x[0, 0, :2, :2] = 1.0
+    compare(MaxPool2D(2), tnn.MaxPool2d(2), x)
+    compare(MaxPool2D(3, 1, 1), tnn.MaxPool2d(3, 1, 1), x)
+
+
 @pytest.mark.parametrize("shape", [(8, 5), (4, 3, 5, 5), (1, 2, 3, 4)])
 def test_batchnorm_train_eval_and_running_statistics(shape):
     rng = np.random.default_rng(5)

@@ -107,8 +107,9 @@ def _layer(spec: Spec, shape: Shape, init: str, rng: np.random.Generator, index:
 
 
 def build(spec: Sequence[Spec], input_shape: Shape, num_classes: int | None = None, init: str = "he",
-          rng: np.random.Generator | None = None, _prefix: str = "") -> Sequential:
-    """The Sequential a spec describes, for inputs of `input_shape` per example."""
+          rng: np.random.Generator | None = None, input_grad: bool = True, _prefix: str = "") -> Sequential:
+    """The Sequential a spec describes, for inputs of `input_shape` per example (input_grad:
+    see Sequential)."""
     rng = rng if rng is not None else np.random.default_rng(0)
     shape = tuple(input_shape)
     layers: list[Layer] = []
@@ -135,4 +136,4 @@ def build(spec: Sequence[Spec], input_shape: Shape, num_classes: int | None = No
     names = default_names(layers)
     if num_classes is not None:
         names[-1] = "output"
-    return Sequential(layers, names)
+    return Sequential(layers, names, input_grad)

@@ -3,8 +3,9 @@
 Shapes: x (N, C, H, W), w (D, C, kh, kw), b (D,), out (N, D, H_out, W_out) with
     H_out = ⌊(H + p_top + p_bottom − d·(kh − 1) − 1) / s⌋ + 1   (likewise W_out),
     out[n, o, i, j] = b[o] + Σ_c Σ_u Σ_v x_pad[n, c, i·s + u·d, j·s + v·d] · w[o, c, u, v].
-The arithmetic, forward and backward, is `engine.conv.conv2d` / `conv2d_backward` (padding
-modes, stride, dilation): this layer holds the parameters and the input its backward needs.
+The arithmetic is engine.conv's: `conv2d_im2col` computes `conv2d` and returns the im2col
+matrix it multiplied, which this layer keeps so `conv2d_backward_im2col` (= `conv2d_backward`)
+needs no second copy of every window; both are tested against conv2d and conv2d_backward.
 """
 
 from __future__ import annotations
@@ -36,7 +37,8 @@ class Conv2D(Layer):
         w, b = initializers.get(init).kernel((filters, in_channels, kh, kw),
                                              rng if rng is not None else np.random.default_rng(0))
         self.params = {"w": w, "b": b}
-        self._x: Array | None = None
+        self._x_shape: tuple[int, ...] = ()
+        self._cols: Array | None = None
 
     def output_shape(self, in_shape: Shape) -> Shape:
         if len(in_shape) != 3 or in_shape[0] != self.in_channels:
@@ -55,13 +57,16 @@ class Conv2D(Layer):
 
     def forward(self, x: Array, train: bool = False) -> Array:
         check_input(x, 4, "conv2d")
-        self._x = x
         p = self.params
-        return conv.conv2d(x, p["w"], p["b"], self.stride, self.padding, self.dilation, self.mode)
+        out, self._cols = conv.conv2d_im2col(x, p["w"], p["b"], self.stride, self.padding, self.dilation,
+                                             self.mode)
+        self._x_shape = x.shape
+        return out
 
-    def backward(self, dout: Array) -> Array:
-        dx, dw, db = conv.conv2d_backward(dout, self._x, self.params["w"], self.stride, self.padding,
-                                          self.dilation, self.mode)
+    def backward(self, dout: Array) -> Array | None:
+        dx, dw, db = conv.conv2d_backward_im2col(dout, self._cols, self._x_shape, self.params["w"],
+                                                 self.stride, self.padding, self.dilation, self.mode,
+                                                 self.input_grad)
         self.grads = {"w": dw, "b": db}
         return dx
 

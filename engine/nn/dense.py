@@ -37,10 +37,10 @@ class Dense(Layer):
         self._x = x
         return x @ self.params["W"] + self.params["b"]
 
-    def backward(self, dout: Array) -> Array:
+    def backward(self, dout: Array) -> Array | None:
         x = self._x
         self.grads = {"W": x.T @ dout, "b": dout.sum(axis=0)}
-        return dout @ self.params["W"].T
+        return dout @ self.params["W"].T if self.input_grad else None
 
     def config(self) -> dict[str, Any]:
         return {"n_in": self.n_in, "n_out": self.n_out, "init": self.init}

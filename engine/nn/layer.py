@@ -4,7 +4,8 @@ A layer maps a batch x (N, *in_shape) to out (N, *out_shape). `forward(x, train)
 its backward needs; `backward(dout)` takes dL/dout (N, *out_shape), stores dL/dθ in `grads`
 under the same keys as `params`, and returns dL/dx (N, *in_shape) as a new array (it never
 writes into dout or into anything the forward pass returned). Parameters are the arrays an
-optimizer updates in place; `output_shape(in_shape)` checks an input shape per example and
+optimizer updates in place (`input_grad = False` lets a first layer skip dL/dx);
+`output_shape(in_shape)` checks an input shape per example and
 raises ValueError saying why the layer cannot take it.
 """
 
@@ -24,6 +25,9 @@ class Layer:
     def __init__(self) -> None:
         self.params: dict[str, Array] = {}
         self.grads: dict[str, Array] = {}
+        # False: backward may skip dL/dx and return None (a network's first layer, whose input
+        # is the data); parameter gradients are computed all the same.
+        self.input_grad = True
 
     def output_shape(self, in_shape: Shape) -> Shape:
         """Per-example output shape for a per-example input shape (ValueError if impossible)."""

@@ -6,8 +6,9 @@ Shapes: x (N, C, H, W) → out (N, C, H_out, W_out), H_out = ⌊(H + 2p − k) /
           dx_pad[n, c, i·s + u*, j·s + v*] += dout[n, c, i, j] at the first maximum (u*, v*)
     avg:  out[n, c, i, j] = (1 / k²) Σ_{u,v} x_pad[n, c, i·s + u, j·s + v]   (padding is 0)
           dx_pad[n, c, i·s + u, j·s + v] += dout[n, c, i, j] / k²
-Every window is a strided view of the padded input (`engine.conv.windows`); backward adds
-one shifted slice per kernel offset. `pool_naive` is the plain loop both are tested against.
+Both work one kernel offset (u, v) at a time on strided views of the padded input: the maximum
+or the sum accumulates over the k² views with no copy of every window, and backward adds one
+shifted slice per offset. `pool_naive` is the plain loop both are tested against.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 
 import numpy as np
 
-from engine import conv
 from engine.nn.layer import Array, Layer, Shape, check_input
 
 
@@ -30,6 +30,7 @@ class _Pool(Layer):
             raise ValueError(f"padding ({padding}) must be at most half the window ({kernel})")
         self.k, self.s, self.p = kernel, stride, padding
         self._in_shape: tuple[int, ...] = ()
+        self._parts: list[tuple[tuple[slice, slice], Array]] = []
 
     def output_shape(self, in_shape: Shape) -> Shape:
         if len(in_shape) != 3:
@@ -42,18 +43,29 @@ class _Pool(Layer):
                              f"(the output would be {max(Ho, 0)}×{max(Wo, 0)}, below 1×1)")
         return (C, Ho, Wo)
 
-    def _padded(self, x: Array, fill: float) -> Array:
-        p = self.p
-        return np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
+    def _offsets(self, x: Array, fill: float) -> list[tuple[tuple[slice, slice], Array]]:
+        """Pad x, then for each kernel offset (u, v) in row-major order the strided slice
+        x_pad[:, :, i·s + u, j·s + v] over all outputs (i, j): views, no copies."""
+        check_input(x, 4, self.kind)
+        self._in_shape = x.shape
+        k, s, p = self.k, self.s, self.p
+        xp = np.pad(x, ((0, 0), (0, 0), (p, p), (p, p)), constant_values=fill) if p else x
+        Ho, Wo = self.output_shape(x.shape[1:])[1:]
+        out = []
+        for u in range(k):
+            for v in range(k):
+                sl = (slice(u, u + s * (Ho - 1) + 1, s), slice(v, v + s * (Wo - 1) + 1, s))
+                out.append((sl, xp[(..., *sl)]))
+        self._parts = out
+        return out
 
-    def _scatter(self, parts, out_hw: tuple[int, int]) -> Array:
-        """dx from one (N, C, H_out, W_out) gradient slice per kernel offset (u, v)."""
+    def _scatter(self, parts) -> Array:
+        """dx from (slice, gradient (N, C, H_out, W_out)) pairs, one per kernel offset."""
         N, C, H, W = self._in_shape
-        s, p = self.s, self.p
-        Ho, Wo = out_hw
+        p = self.p
         dxp = np.zeros((N, C, H + 2 * p, W + 2 * p))
-        for (u, v), g in parts:
-            dxp[:, :, u : u + s * (Ho - 1) + 1 : s, v : v + s * (Wo - 1) + 1 : s] += g
+        for sl, g in parts:
+            dxp[(..., *sl)] += g
         return dxp[:, :, p : p + H, p : p + W] if p else dxp
 
     def config(self) -> dict[str, Any]:
@@ -68,36 +80,43 @@ class MaxPool2D(_Pool):
 
     def __init__(self, kernel: int = 2, stride: int | None = None, padding: int = 0) -> None:
         super().__init__(kernel, stride, padding)
-        self._arg: Array | None = None  # flat index of each window's first maximum
+        self._out: Array | None = None
 
     def forward(self, x: Array, train: bool = False) -> Array:
-        check_input(x, 4, "maxpool")
-        self._in_shape = x.shape
-        k = self.k
-        win = conv.windows(self._padded(x, -np.inf), (k, k), self.s)
-        flat = win.reshape(*win.shape[:4], k * k)
-        self._arg = flat.argmax(axis=-1)  # first maximum, (N, C, H_out, W_out)
-        return np.take_along_axis(flat, self._arg[..., None], axis=-1)[..., 0]
+        parts = self._offsets(x, -np.inf)
+        out = parts[0][1].copy()
+        for _, view in parts[1:]:
+            np.maximum(out, view, out=out)
+        self._out = out
+        return out
 
     def backward(self, dout: Array) -> Array:
-        k, arg = self.k, self._arg
-        return self._scatter((((u, v), dout * (arg == u * k + v)) for u in range(k) for v in range(k)),
-                             dout.shape[-2:])
+        # The first offset (row-major) holding the window's maximum takes the gradient, as torch.
+        out, taken, parts = self._out, None, []
+        for sl, view in self._parts:
+            hit = view == out
+            if taken is None:
+                taken = hit
+            else:
+                hit &= ~taken
+                taken |= hit
+            parts.append((sl, dout * hit))
+        return self._scatter(parts)
 
 
 class AvgPool2D(_Pool):
     kind = "avgpool"
 
     def forward(self, x: Array, train: bool = False) -> Array:
-        check_input(x, 4, "avgpool")
-        self._in_shape = x.shape
-        win = conv.windows(self._padded(x, 0.0), (self.k, self.k), self.s)
-        return win.mean(axis=(-2, -1))
+        parts = self._offsets(x, 0.0)
+        out = parts[0][1].copy()
+        for _, view in parts[1:]:
+            out += view
+        return out / (self.k * self.k)
 
     def backward(self, dout: Array) -> Array:
-        k = self.k
-        g = dout / (k * k)
-        return self._scatter((((u, v), g) for u in range(k) for v in range(k)), dout.shape[-2:])
+        g = dout / (self.k * self.k)
+        return self._scatter((sl, g) for sl, _ in self._parts)
 
 
 def pool_naive(x: Array, kind: str, kernel: int, stride: int | None = None, padding: int = 0) -> Array:

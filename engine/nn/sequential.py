@@ -1,7 +1,8 @@
 """A network as a sequence of layers that records a trace of every pass.
 
 forward:  a₀ = x, aᵢ = layerᵢ(aᵢ₋₁), output a_L (logits for a classifier).
-backward: gᴸ = dL/da_L given, gᵢ₋₁ = layerᵢ.backward(gᵢ); returns dL/dx = g₀.
+backward: gᴸ = dL/da_L given, gᵢ₋₁ = layerᵢ.backward(gᵢ); returns dL/dx = g₀ (None when built
+          with input_grad=False: a trainer needs no gradient for its data).
 Each pass keeps every aᵢ and gᵢ (references to arrays the layers made, never copies), so
 `trace()` costs nothing extra. `parameters()` and `gradients()` list the arrays of every layer,
 nested ones included, in one fixed order: an optimizer from `engine.optimizers` takes them.
@@ -36,9 +37,12 @@ def default_names(layers: Sequence[Layer]) -> list[str]:
 class Sequential(Layer):
     kind = "sequential"
 
-    def __init__(self, layers: Sequence[Layer], names: Sequence[str] | None = None) -> None:
+    def __init__(self, layers: Sequence[Layer], names: Sequence[str] | None = None,
+                 input_grad: bool = True) -> None:
         super().__init__()
         self.layers = list(layers)
+        if self.layers:  # input_grad=False: backward returns None, the first layer skips dL/dx
+            self.input_grad = self.layers[0].input_grad = input_grad
         self.names = list(names) if names is not None else default_names(self.layers)
         if len(self.names) != len(self.layers) or len(set(self.names)) != len(self.names):
             raise ValueError("give every layer its own name")
@@ -96,12 +100,12 @@ class Sequential(Layer):
         self._loss = None
         return x
 
-    def backward(self, dout: Array) -> Array:
+    def backward(self, dout: Array) -> Array | None:
         grads = self._grads
         for i in range(len(self.layers) - 1, -1, -1):
             grads[i] = dout
             dout = self.layers[i].backward(dout)
-        return dout
+        return dout if self.input_grad else None
 
     def loss_and_grads(self, x: Array, labels: Array, train: bool = True) -> Trace:
         """Forward, mean softmax cross-entropy of the logits against integer labels, backward."""
