@@ -1,9 +1,9 @@
-"""A classifier evaluated on its training and test images: what the ConvNet lab plots.
+"""A classifier evaluated on a set of labelled images: what the ConvNet lab plots.
 
-Runs the network in evaluation mode (no dropout, batchnorm's running statistics) over both
-sets in chunks of at most CHUNK images, and keeps the probabilities (N, K), the predicted
-classes, the mean softmax cross-entropy, the accuracy and the test confusion matrix
-(K, K): confusion[t, p] counts test images of true class t predicted as p.
+Runs the network in evaluation mode (no dropout, batchnorm's running statistics) in chunks of
+at most CHUNK images and keeps the probabilities (N, K), the predicted classes, the mean
+softmax cross-entropy, the accuracy and the confusion matrix (K, K): confusion[t, p] counts
+images of true class t predicted as p.
 """
 
 from __future__ import annotations
@@ -19,37 +19,26 @@ CHUNK = 512  # images per forward pass: bounds the memory of im2col on large set
 
 
 @dataclass
-class Evaluation:
+class SetEvaluation:
     step: int
-    train_probs: Array
-    test_probs: Array
-    train_loss: float
-    test_loss: float
-    train_accuracy: float
-    test_accuracy: float
-    test_predictions: Array
-    confusion: Array
+    probs: Array  # (N, K)
+    predictions: Array  # (N,) argmax of probs
+    loss: float  # mean cross-entropy (NaN for an empty set)
+    accuracy: float  # NaN for an empty set
+    confusion: Array  # (K, K) int64
 
 
-def _pass(model: Sequential, X: Array, y: Array) -> tuple[Array, float, float]:
-    """(probabilities, mean loss, accuracy) of one set; NaN loss and accuracy when it is empty."""
-    if len(X) == 0:
-        return np.zeros((0, model.layers[-1].params["b"].size)), float("nan"), float("nan")
+def evaluate(model: Sequential, X: Array, y: Array, num_classes: int, step: int = 0) -> SetEvaluation:
     probs, total = [], 0.0
     for s in range(0, len(X), CHUNK):
         logits = model.forward(X[s : s + CHUNK], train=False)
         loss, _, p = softmax_cross_entropy(logits, y[s : s + CHUNK])
         total += loss * len(p)
         probs.append(p)
-    P = np.concatenate(probs)
-    return P, total / len(X), float((P.argmax(axis=1) == y).mean())
-
-
-def evaluate(model: Sequential, X_train: Array, y_train: Array, X_test: Array, y_test: Array,
-             num_classes: int, step: int = 0) -> Evaluation:
-    P_tr, l_tr, a_tr = _pass(model, X_train, y_train)
-    P_te, l_te, a_te = _pass(model, X_test, y_test)
-    pred = P_te.argmax(axis=1) if len(P_te) else np.zeros(0, dtype=np.int64)
+    P = np.concatenate(probs) if probs else np.zeros((0, num_classes))
+    pred = P.argmax(axis=1)
     confusion = np.zeros((num_classes, num_classes), dtype=np.int64)
-    np.add.at(confusion, (y_test, pred), 1)
-    return Evaluation(step, P_tr, P_te, l_tr, l_te, a_tr, a_te, pred, confusion)
+    np.add.at(confusion, (y, pred), 1)
+    n = len(X)
+    return SetEvaluation(step, P, pred, total / n if n else float("nan"),
+                         float((pred == y).mean()) if n else float("nan"), confusion)

@@ -7,6 +7,12 @@ from one seed, so the same config trains the same way in the browser, the API an
 every epoch, the last batch possibly smaller), augmenting each batch when asked. A non-finite
 loss stops training and sets `diverged`, a state and never an exception.
 
+Metrics: the test set is evaluated exactly (evaluation mode) whenever asked, once per step at
+most; the training loss and accuracy are running means over the last epoch's worth of
+mini-batches as they were trained (ConvNetJS and Keras report the same), which costs nothing,
+where an exact pass over the training set would cost as much as half an epoch of training.
+`train_evaluation()` gives the exact numbers when they are wanted.
+
 Separate streams drawn from the seed keep choices independent: the split, the initial
 weights, the batch order and the augmentation/dropout draws each have their own Generator,
 so switching augmentation on does not change the batch order or the initial weights.
@@ -15,13 +21,14 @@ so switching augmentation on does not change the batch order or the initial weig
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
 from engine import augment, image_data, optimizers
-from engine.image_eval import Evaluation, evaluate
+from engine.image_eval import SetEvaluation, evaluate
 from engine.nn import Sequential, Trace
 from engine.nn.build import build
 from engine.nn.stats import update_ratios
@@ -72,6 +79,9 @@ LIVE_FIELDS = frozenset(f.name for f in fields(ImageConfig)) - ImageConfig.RESET
 
 @dataclass
 class ImageMetrics:
+    """Test numbers exact at this step; train numbers the running means over the last epoch's
+    mini-batches (exact at step 0, before any batch)."""
+
     step: int
     epoch: int
     train_loss: float
@@ -116,7 +126,7 @@ class ImageTrainer:
         if len(self.X_train) == 0:
             raise ValueError("the training set is empty: raise train_ratio or train_size")
         self.model: Sequential = build(c.layers, self.data.image_shape, self.data.num_classes, c.init,
-                                       init_rng)
+                                       init_rng, input_grad=False)
         for layer in self.model.layers:  # dropout draws from the augmentation stream
             if layer.kind == "dropout":
                 layer.rng = self._noise_rng
@@ -131,7 +141,9 @@ class ImageTrainer:
         self.trace: Trace | None = None
         self.last_update: dict[str, float | None] = {}
         self.history = ImageHistory()
-        self._eval: Evaluation | None = None
+        self._batches: deque[tuple[float, int, int]] = deque(maxlen=self.batches_per_epoch)
+        self._test_eval: SetEvaluation | None = None
+        self._train_eval: SetEvaluation | None = None
         self._record()
 
     def _shuffle(self) -> None:
@@ -155,6 +167,8 @@ class ImageTrainer:
         else:
             defaults = type(self.optimizer).defaults
             self.optimizer.set(**{**defaults, **dict(new.optimizer_params), "lr": new.lr})
+        if not needs_reset and new.batch_size != old.batch_size:  # the running window is an epoch
+            self._batches = deque(self._batches, maxlen=self.batches_per_epoch)
         return needs_reset
 
     # ----- training -----------------------------------------------------------------------
@@ -173,6 +187,7 @@ class ImageTrainer:
                 if c.augment_shift or c.augment_noise:
                     x = augment.augment(x, c.augment_shift, c.augment_noise, self._noise_rng)
                 tr = self.model.loss_and_grads(x, y, train=True)
+                self._batches.append((tr.loss * len(y), int((tr.probs.argmax(axis=1) == y).sum()), len(y)))
                 before = self._weights() if ran == n - 1 else None
                 self.optimizer.step(self.model.gradients())
                 if before is not None:
@@ -202,21 +217,36 @@ class ImageTrainer:
                 for name, layer in self.model.leaves() if layer.params}
 
     # ----- reading ------------------------------------------------------------------------
-    def evaluation(self) -> Evaluation:
-        """Probabilities, losses, accuracies and confusion of train and test (cached per step)."""
-        e = self._eval
+    def test_evaluation(self) -> SetEvaluation:
+        """Probabilities, predictions, loss, accuracy and confusion of the test set (cached per step)."""
+        e = self._test_eval
         if e is None or e.step != self.step_count:
             with np.errstate(all="ignore"):
-                e = self._eval = evaluate(self.model, self.X_train, self.y_train, self.X_test, self.y_test,
-                                          self.data.num_classes, self.step_count)
-            if not math.isfinite(e.train_loss):
-                self.diverged = True
+                e = self._test_eval = evaluate(self.model, self.X_test, self.y_test, self.data.num_classes,
+                                               self.step_count)
+        return e
+
+    def train_evaluation(self) -> SetEvaluation:
+        """The same, exact, over the whole training set (as costly as half an epoch of training)."""
+        e = self._train_eval
+        if e is None or e.step != self.step_count:
+            with np.errstate(all="ignore"):
+                e = self._train_eval = evaluate(self.model, self.X_train, self.y_train,
+                                                self.data.num_classes, self.step_count)
         return e
 
     def metrics(self) -> ImageMetrics:
-        e = self.evaluation()
-        return ImageMetrics(self.step_count, self.epoch, e.train_loss, e.test_loss, e.train_accuracy,
-                            e.test_accuracy, self.diverged)
+        test = self.test_evaluation()
+        if self._batches:
+            loss, correct, n = (sum(col) for col in zip(*self._batches, strict=True))
+            train_loss, train_acc = loss / n, correct / n
+        else:
+            train = self.train_evaluation()
+            train_loss, train_acc = train.loss, train.accuracy
+        if not math.isfinite(train_loss):
+            self.diverged = True
+        return ImageMetrics(self.step_count, self.epoch, train_loss, test.loss, train_acc, test.accuracy,
+                            self.diverged)
 
     def _record(self) -> None:
         m, h = self.metrics(), self.history
@@ -225,12 +255,11 @@ class ImageTrainer:
 
     def confusion(self) -> Array:
         """(K, K) counts on the test set: row = true class, column = predicted class."""
-        return self.evaluation().confusion
+        return self.test_evaluation().confusion
 
     def confusion_examples(self, true: int, predicted: int) -> Array:
         """Indices into X_test of the test images of class `true` predicted as `predicted`."""
-        e = self.evaluation()
-        return np.flatnonzero((self.y_test == true) & (e.test_predictions == predicted))
+        return np.flatnonzero((self.y_test == true) & (self.test_evaluation().predictions == predicted))
 
     def predict(self, images: Array) -> Array:
         """Class probabilities (N, K) for images (N, C, H, W) in [0, 1], evaluation mode."""

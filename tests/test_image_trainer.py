@@ -50,7 +50,7 @@ def test_example_trace_holds_every_feature_map(trained):
     shapes = {t.name: t.output.shape for t in tr.walk()}
     assert shapes["conv1"] == (1, 8, 8, 8) and shapes["pool2"] == (1, 16, 2, 2)
     np.testing.assert_allclose(tr.probs, trained.predict(image[None]))
-    np.testing.assert_allclose(tr.probs, trained.evaluation().test_probs[3:4], atol=1e-12)
+    np.testing.assert_allclose(tr.probs, trained.test_evaluation().probs[3:4], atol=1e-12)
 
 
 def test_filters_move_from_their_initial_state(trained):
@@ -130,3 +130,17 @@ def test_a_bad_architecture_is_a_value_error_naming_the_layer():
     layers = (*DEFAULT_LAYERS, {"type": "maxpool", "size": 2}, {"type": "maxpool", "size": 2})
     with pytest.raises(ValueError, match=r"layer 8 \(maxpool 2×2\): the 2×2 window does not fit the 1×1 map"):
         ImageTrainer(ImageConfig(layers=layers))
+
+
+def test_running_train_metrics_are_the_last_epochs_batches():
+    """With lr = 0 the weights stay put, so the running mean over one epoch of mini-batches is
+    exactly the loss and accuracy of the whole training set."""
+    tr = ImageTrainer(ImageConfig(optimizer="sgd", lr=0.0, batch_size=50))
+    at_start = tr.metrics()
+    exact = tr.train_evaluation()
+    assert (at_start.train_loss, at_start.train_accuracy) == (exact.loss, exact.accuracy)
+    tr.run_epochs(1)
+    m = tr.metrics()
+    assert m.train_loss == pytest.approx(exact.loss, rel=1e-12)
+    assert m.train_accuracy == pytest.approx(exact.accuracy, rel=1e-12)
+    assert tr.history.train_loss[-1] == pytest.approx(exact.loss, rel=1e-12)
