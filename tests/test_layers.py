@@ -17,6 +17,7 @@ from engine.nn import (
     Dropout,
     Flatten,
     MaxPool2D,
+    Normalize,
     Residual,
     Sequential,
     softmax_cross_entropy,
@@ -287,3 +288,15 @@ def test_whole_cnn_gradient(n):
     assert check(loss, x, dx) < TOL
     for p, g in zip(model.parameters(), [g.copy() for g in model.gradients()], strict=True):
         assert check(loss, p, g) < TOL
+
+
+@pytest.mark.parametrize("n", [1, 4])
+def test_normalize(n):
+    x = np.random.default_rng(12).normal(size=(n, 5))
+    layer = Normalize()
+    y = layer.forward(x)
+    np.testing.assert_allclose(np.linalg.norm(y, axis=1), 1.0)
+    np.testing.assert_allclose(y * np.linalg.norm(x, axis=1, keepdims=True), x)
+    assert_small(grad_errors(layer, x))
+    zero = layer.forward(np.zeros((1, 3)))  # a zero vector stays finite
+    assert np.all(zero == 0) and np.all(np.isfinite(layer.backward(np.ones((1, 3)))))

@@ -16,6 +16,7 @@ from engine.nn import (
     Dense,
     Flatten,
     MaxPool2D,
+    Normalize,
     Residual,
 )
 from engine.nn.build import build
@@ -104,6 +105,14 @@ def test_pooling(k, s, p, shape):
     x = np.random.default_rng(4).normal(size=shape)
     compare(MaxPool2D(k, s, p), tnn.MaxPool2d(k, s, p), x)
     compare(AvgPool2D(k, s, p), tnn.AvgPool2d(k, s, p), x)
+
+
+def test_normalize_is_torch_normalize():
+    class Norm(tnn.Module):
+        def forward(self, x):
+            return tnn.functional.normalize(x, dim=1)
+
+    compare(Normalize(), Norm(), np.random.default_rng(9).normal(size=(5, 4)))
 
 
 def test_max_pooling_breaks_ties_as_torch():

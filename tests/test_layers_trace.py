@@ -111,6 +111,9 @@ def test_parameters_by_hand():
     assert rows["conv1"].dense_equivalent == 64 * 512 + 512
     assert rows["conv2"].dense_equivalent == 128 * 256 + 256
     assert rows["pool1"].parameters == 0 and rows["pool1"].out_shape == (8, 4, 4)
+    # multiply-accumulates per image: 9 per output number of conv1, 72 per output of conv2
+    assert rows["conv1"].macs == 9 * 8 * 8 * 8 and rows["conv2"].macs == 72 * 16 * 4 * 4
+    assert rows["output"].macs == 640 and rows["relu1"].macs == 0
     # the same 1898 parameters buy a 64 → h → 10 network with h = 25 (2 **75** + 10 ≈ 1885)
     assert mlp_width_for_budget(1898, 64, 10) == 25
 
@@ -180,3 +183,15 @@ def test_signal_propagation_shrinks_with_small_weights():
             assert np.all(ratios < 0.01), ratios
         else:
             assert np.all((ratios > 0.5) & (ratios < 2)), ratios
+
+
+def test_an_encoder_with_a_projection_head_on_the_unit_sphere():
+    """The self-supervised lab's shape: a small CNN, a projection head, L2-normalised output."""
+    spec = [*CNN[:3], {"type": "dense", "units": 16}, {"type": "relu"}, {"type": "dense", "units": 8},
+            {"type": "normalize"}]
+    model = build(spec, (1, 8, 8), rng=np.random.default_rng(0))
+    assert model.names[-1] == "normalize1" and model.output_shape((1, 8, 8)) == (8,)
+    z = model.forward(batch()[0], train=True)
+    np.testing.assert_allclose(np.linalg.norm(z, axis=1), 1.0)
+    dx = model.backward(np.random.default_rng(2).normal(size=z.shape))
+    assert dx.shape == (6, 1, 8, 8)

@@ -10,6 +10,7 @@ from engine.nn.dropout import Dropout
 from engine.nn.flatten import Flatten
 from engine.nn.layer import Layer
 from engine.nn.loss import softmax_cross_entropy
+from engine.nn.normalize import Normalize
 from engine.nn.pool import AvgPool2D, MaxPool2D
 from engine.nn.residual import Residual
 from engine.nn.sequential import Sequential
@@ -17,5 +18,5 @@ from engine.nn.trace import LayerTrace, Trace
 
 __all__ = [
     "Activation", "AvgPool2D", "BatchNorm", "Conv2D", "Dense", "Dropout", "Flatten", "Layer",
-    "LayerTrace", "MaxPool2D", "Residual", "Sequential", "Trace", "softmax_cross_entropy",
+    "LayerTrace", "MaxPool2D", "Normalize", "Residual", "Sequential", "Trace", "softmax_cross_entropy",
 ]

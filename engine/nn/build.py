@@ -6,7 +6,8 @@ A spec is a list of dicts, each with a "type" and its settings:
     {"type": "maxpool" | "avgpool", "size": 2, "stride": 2, "padding": 0}
     {"type": "dense", "units": 32}
     {"type": "relu"} (any name of engine.activations) or {"type": "activation", "name": "relu"}
-    {"type": "flatten"}, {"type": "dropout", "p": 0.5}, {"type": "batchnorm"}
+    {"type": "flatten"}, {"type": "dropout", "p": 0.5}, {"type": "batchnorm"},
+    {"type": "normalize"} (each example's vector scaled to length 1)
     {"type": "residual", "layers": [...]}  (x + F(x), projected when F changes the shape)
 A Flatten is put in front of the first dense layer that meets a map; `num_classes` appends the
 output layer (a dense layer named "output"). A spec that cannot be built (unknown type or
@@ -28,6 +29,7 @@ from engine.nn.dense import Dense
 from engine.nn.dropout import Dropout
 from engine.nn.flatten import Flatten
 from engine.nn.layer import Layer, Shape
+from engine.nn.normalize import Normalize
 from engine.nn.pool import AvgPool2D, MaxPool2D
 from engine.nn.residual import Residual
 from engine.nn.sequential import Sequential, default_names
@@ -43,6 +45,7 @@ SETTINGS: dict[str, set[str]] = {
     "flatten": set(),
     "dropout": {"p"},
     "batchnorm": set(),
+    "normalize": set(),
     "residual": {"layers"},
 }
 TYPES = tuple(SETTINGS) + tuple(activations.ACTIVATIONS)
@@ -83,7 +86,7 @@ def _layer(spec: Spec, shape: Shape, init: str, rng: np.random.Generator, index:
                                 f"{kind} takes {sorted(SETTINGS[kind]) or 'none'}")
     g = spec.get
     if kind in ("conv", "maxpool", "avgpool", "flatten") and len(shape) != 3:
-        raise ArchitectureError(index, spec, f"needs image maps (C, H, W) but gets {len(shape)} features")
+        raise ArchitectureError(index, spec, f"needs image maps (C, H, W) but gets {shape[0]} features")
     if kind == "conv":
         return Conv2D(shape[0], int(g("filters", 8)), int(g("kernel", 3)), int(g("stride", 1)),
                       g("padding", 0), int(g("dilation", 1)), g("mode", "zeros"), init, rng)
@@ -100,6 +103,8 @@ def _layer(spec: Spec, shape: Shape, init: str, rng: np.random.Generator, index:
         return Dropout(float(g("p", 0.5)), np.random.default_rng(rng.integers(2**63)))
     if kind == "batchnorm":
         return BatchNorm(shape[0])
+    if kind == "normalize":
+        return Normalize()
     body = build(g("layers", []), shape, init=init, rng=rng, _prefix=f"{index}.")
     if not body.layers:
         raise ArchitectureError(index, spec, "a residual block needs at least one layer")

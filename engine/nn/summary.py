@@ -1,7 +1,9 @@
 """Parameter counts per layer and what a fully connected network would spend instead.
 
 For every layer (a residual block's inner layers included): its input and output shape per
-example, its parameter count, and for convolutions `dense_equivalent`, the parameters a
+example, its parameter count, its multiply-accumulates per example in the forward pass
+(`macs`: C·kh·kw·D·H'·W' for a convolution, n_in·n_out for a dense layer, 0 for the others;
+a training step costs about 3× that per example), and for convolutions `dense_equivalent`, the parameters a
 dense layer mapping the same input to the same output would need, (C·H·W)·(D·H'·W') + D·H'·W'
 (what weight sharing saves). `mlp_width_for_budget` answers the other way round: the width h
 of a one-hidden-layer network n_in → h → n_out with about the same number of parameters,
@@ -26,6 +28,7 @@ class LayerSummary:
     in_shape: Shape
     out_shape: Shape
     parameters: int
+    macs: int  # multiply-accumulates per example, forward
     dense_equivalent: int | None  # conv layers only
 
 
@@ -44,12 +47,15 @@ def summarize(model: Sequential, in_shape: Shape, prefix: str = "") -> list[Laye
 
 
 def _row(name: str, layer, s_in: Shape, s_out: Shape) -> LayerSummary:
-    equiv = None
+    equiv, macs = None, 0
     if layer.kind == "conv2d":
         n_in, n_out = math.prod(s_in), math.prod(s_out)
         equiv = n_in * n_out + n_out
+        macs = layer.params["w"][0].size * n_out  # C·kh·kw per output number
+    elif layer.kind == "dense":
+        macs = layer.params["W"].size
     return LayerSummary(name, layer.kind, layer.describe(), tuple(s_in), tuple(s_out),
-                        layer.num_parameters, equiv)
+                        layer.num_parameters, macs, equiv)
 
 
 def mlp_width_for_budget(budget: int, n_in: int, n_out: int) -> int:
