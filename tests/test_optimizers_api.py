@@ -32,7 +32,7 @@ def race(**kw):
 # ---- POST /paths ----------------------------------------------------------------------
 
 def test_paths_first_step_and_stop_reason(client):
-    r = client.post(f"{API}/paths", json=race(starts=[[-1.8, 1.0]]))
+    r = client.post(f"{API}/paths", json=race(starts=[[-1.8, 1.0]], surface_params={"condition": 10}))
     assert r.status_code == 200
     data = strict_json(r.text)
     run = data["runs"][0]
