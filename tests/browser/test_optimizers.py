@@ -180,9 +180,10 @@ def test_hyperparameters_and_schedule_reach_the_url(page, server):
 
 def runs_shown(page) -> dict[str, dict]:
     """Per optimizer (first start point): what its status line prints."""
-    return page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#opt-status li')].reverse()
-        .map(li => [li.dataset.optimizer, {reason: li.dataset.reason, updates: +li.dataset.updates,
-          path: +li.dataset.path, reversals: +li.dataset.reversals, text: li.innerText}]))""")
+    return page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('#opt-status li')].reverse().map(li => [li.dataset.optimizer,
+          {reason: li.dataset.reason, updates: +li.dataset.updates, path: +li.dataset.path,
+           reversals: +li.dataset.reversals, text: li.innerText}]))""")
 
 
 def test_the_opening_race_tells_the_lectures_story(page, server):

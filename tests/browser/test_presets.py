@@ -112,9 +112,10 @@ def check_comparisons(page, comparisons: list[dict], timeout: float) -> None:
     page.wait_for_function(
         "() => document.querySelectorAll('#opt-status li').length && "
         "!document.querySelector('#opt-status li[data-reason=\"running\"]')", timeout=timeout * 1000)
-    runs = page.evaluate("""() => Object.fromEntries([...document.querySelectorAll('#opt-status li')].reverse()
-        .map(li => [li.dataset.optimizer, {updates: +li.dataset.updates, path: +li.dataset.path,
-          reversals: +li.dataset.reversals, text: li.innerText}]))""")
+    runs = page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('#opt-status li')].reverse().map(li => [li.dataset.optimizer,
+          {updates: +li.dataset.updates, path: +li.dataset.path,
+           reversals: +li.dataset.reversals, text: li.innerText}]))""")
     for c in comparisons:
         small, big, metric, by = runs[c["smaller"]], runs[c["than"]], c["metric"], c.get("by", 1)
         shown = f"{c['smaller']}: {small['text']!r}; {c['than']}: {big['text']!r}"
