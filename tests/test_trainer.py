@@ -147,6 +147,8 @@ def test_datasets_shapes_and_labels(name):
         assert set(np.unique(y)) == {-1.0, 1.0}
     elif problem == "multiclass":
         assert set(np.unique(y)) == {0.0, 1.0, 2.0, 3.0}
+    elif name == "plane":  # (x + y) / 10 of the noisy point, not clipped (as dataset.ts)
+        assert np.all(np.abs(y) <= (12 + 12 * 0.2) / 10)
     else:
         assert np.all(np.abs(y) <= 1)
 
