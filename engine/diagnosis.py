@@ -19,6 +19,7 @@ Shapes: F (N, n_in) features, T the targets as the loss takes them ((N, 1) or cl
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -49,7 +50,10 @@ class Diagnosis:
         return "warning" if self.messages else "ok"
 
 
-def _peak(act: activations.Activation) -> float:
+@functools.cache
+def _peak(name: str) -> float:
+    """The largest |f'(z)| of an activation (1 for tanh, 0.25 for sigmoid), sampled."""
+    act = activations.get(name)
     z = np.linspace(-8.0, 8.0, 1601)
     return float(np.max(np.abs(act.der(z, act.output(z)))))
 
@@ -61,7 +65,7 @@ def diagnose(model: MLP, F: Array, T: Array, loss: str, lr: float, problem: str 
     with np.errstate(all="ignore"):
         tr = model.loss_and_grads(F, T, loss)
         act = model.act
-        peak = _peak(act)
+        peak = _peak(act.name)
         dead, saturated = [], []
         for z, a in zip(tr.z[:-1], tr.a[:-1], strict=True):
             d = np.abs(act.der(z, a))
