@@ -294,3 +294,17 @@ def test_the_graph_follows_the_steps_and_is_drawn_cleanly(page, server):
     page.click("#bp-g-back")
     assert "∂E/∂(i1·w1) = " in page.inner_text("#bp-g-status")
     shot(page, "backprop-graph-followed")
+
+
+def test_a_crowded_diagram_falls_back_to_shorter_labels(page, server):
+    """A 2-3-1 network with biases in presenter mode: the weights' labels do not all fit with
+    their values, so they fall back to names (step 1) and to bare gradients (step 4)."""
+    page.goto(server + "/labs/backprop?present=1&hidden=3&biases=true&weights=")
+    wait_for_lab(page)
+    texts = [lb["text"] for lb in _labels(page)]
+    assert len(texts) == 9
+    for _ in range(3):
+        page.click("#bp-next")
+    expect(page.locator("#bp-step-title")).to_have_text("Step 4 · Backpropagate the error")
+    _settled(page, "backward")
+    assert len(_labels(page)) == 9  # the page's fixture fails the test on any script error

@@ -151,8 +151,8 @@ export function drawNetwork(canvas, net, view = {}) {
   if (net.weights.length <= 16) {
     // Name and number when they fit, else a shorter number, else the names alone (the numbers
     // are in the step's text).
-    const say = { weights: (w, d) => `${w.name} ${plain(w.value, d)}`,
-      forward: (w, d) => `${w.name} ${plain(w.value, d)}`,
+    const say = { weights: (w, d) => (d ? `${w.name} ${plain(w.value, d)}` : w.name),
+      forward: (w, d) => (d ? `${w.name} ${plain(w.value, d)}` : w.name),
       backward: (w, d, v) => (v === null ? w.name : d ? `∂E/∂${w.name} ${plain(v, d)}` : plain(v, 2)),
       update: (w, d, v) => (d ? `${w.name} ← ${plain(v, d)}` : w.name) }[mode];
     let texts, boxes;
