@@ -345,7 +345,8 @@ def test_the_gradient_view_shows_sigmoid_gradients_vanishing(page, server):
     wait_until(lambda: counter(page, "#mlp-epoch") >= 20, what="20 epochs")
     page.click("#mlp-play")
     norms = grad_bars(page)
-    assert len(norms) == 4 and norms == sorted(norms) and norms[0] < 0.05 * norms[-1], norms
+    # smaller toward the input (the first two layers, both tiny, may swap places while training)
+    assert len(norms) == 4 and max(norms[:2]) < norms[2] < norms[3] and norms[0] < 0.05 * norms[-1], norms
     caption = page.inner_text("#mlp-grads-caption")
     assert "layer 1" in caption and "output" in caption
     box = page.locator("#mlp-grads").bounding_box()

@@ -29,6 +29,7 @@ const state = {
   stream: null,
   playing: false,
   draft: null, // points being drawn after "Clear", before there are enough to train on
+  added: null, // the clicked points as this page sent them (ahead of the server's answers)
   addLabel: 1,
   drawQueued: false,
 };
@@ -67,11 +68,13 @@ function pageKeys(p) {
 async function start(params, { weights = null, progress = null } = {}) {
   closeSession();
   state.params = params;
+  state.added = params.added ?? null;
   let res = await post(apiBody(params));
   if (res.status === 422) {
     const detail = describeDetail((await res.json()).detail);
     showMessage(`These settings were rejected: ${detail}. Showing the default settings instead.`);
     state.params = { ...coerce({}), ...pageKeys(params) };
+    state.added = null;
     res = await post(apiBody(state.params));
   }
   if (!res.ok) {
@@ -218,9 +221,11 @@ function onControl(name, value) {
   }
   if (name === "dataset") {
     state.draft = null;
+    state.added = null;
     setParams({ dataset: value, points: null, added: null, problem: null });
   } else if (name === "problem") {
     state.draft = null;
+    state.added = null;
     setParams({ dataset: datasetsOf(value)[0], points: null, added: null, problem: null, loss: null });
   } else if (name === "optimizer") {
     setParams({ optimizer: value, optimizer_params: {} });
@@ -296,7 +301,8 @@ function addPoint(x1, x2) {
   if (state.draft) {
     state.draft.push(point);
     if (state.draft.length < 2) { queueDraw(); return; }
-    commitPoints({ points: [], added: state.draft, problem: config.resolved.problem });
+    state.added = state.draft;
+    commitPoints({ points: [], added: state.added, problem: config.resolved.problem });
     return;
   }
   if (config.data.train.length + config.data.test.length + 1 > limit) {
@@ -305,7 +311,8 @@ function addPoint(x1, x2) {
   }
   config.data.train.push(point); // drawn at once; the server's config confirms it
   queueDraw();
-  commitPoints({ added: [...(state.params.added || []), point] });
+  state.added = [...(state.added || []), point]; // quick clicks each keep the ones before
+  commitPoints({ added: state.added });
 }
 
 function commitPoints(changes) {
