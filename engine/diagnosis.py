@@ -100,29 +100,24 @@ def _outputs(model: MLP, z: Array, a: Array, T: Array, loss: str, problem: str) 
 
 def _say(d: Diagnosis, act: str, loss: str, lr: float, h: list[float], accuracy: float | None,
          problem: str) -> list[str]:
+    """Short sentences, most telling first (a banner on a slide has little room)."""
     out = []
     if d.stalled:
-        right = f" with {accuracy:.0%} of the training points right" if accuracy is not None else ""
-        out.append(f"Training has stalled: the loss has stayed at {h[-1]:.3g} for {STALL_EPOCHS} "
-                   f"epochs{right}.")
+        right = f", {accuracy:.0%} of the points right" if accuracy is not None else ""
+        out.append(f"Training has stalled: loss {h[-1]:.3g} for {STALL_EPOCHS} epochs{right}.")
     if d.wrong_saturated >= 0.2:
-        if loss == "squared":
-            out.append(f"Saturated outputs: {d.wrong_saturated:.0%} of the training points get an output "
-                       "at ±1 on the wrong side, where the output's slope is ≈ 0 and passes almost no "
-                       "gradient back.")
-        else:
-            out.append(f"Saturated outputs: {d.wrong_saturated:.0%} of the training points are classified "
-                       "wrong with a probability above 0.99.")
+        out.append(f"Saturated outputs: {d.wrong_saturated:.0%} of the points sit at ±1 on the wrong side, "
+                   "where the slope ≈ 0 sends no gradient back." if loss == "squared" else
+                   f"Saturated outputs: {d.wrong_saturated:.0%} of the points are wrong with p > 0.99.")
     total, dead = sum(d.units), sum(d.dead)
     if dead:
-        out.append(f"{dead} of {total} {act} units {'is' if dead == 1 else 'are'} dead: they output 0 for "
-                   "every training point, so no gradient reaches them and they never recover.")
+        out.append(f"{dead} of {total} {act} units {'is' if dead == 1 else 'are'} dead: 0 on every point, "
+                   "so no gradient reaches them.")
     if d.stalled and sum(d.saturated):
-        out.append(f"{sum(d.saturated)} of {total} {act} units are saturated on nearly every training point.")
+        out.append(f"{sum(d.saturated)} of {total} {act} units are saturated.")
     if d.stalled and len(d.grad_norms) > 2 and d.grad_norms[0] < 0.01 * d.grad_norms[-1]:
-        out.append(f"The gradient reaching layer 1 is {d.grad_norms[0] / d.grad_norms[-1]:.1%} of the output "
-                   "layer's: it vanishes on its way back through the layers.")
+        out.append(f"Layer 1 gets {d.grad_norms[0] / d.grad_norms[-1]:.1%} of the output layer's gradient: "
+                   "it vanishes on the way back.")
     if out and lr >= LARGE_RATE and (d.stalled or dead or d.wrong_saturated >= 0.2):
-        out.append(f"The learning rate {lr:g} is large: each step overshoots. Try one 10 to 100 times "
-                   "smaller and reset.")
+        out.append(f"The learning rate {lr:g} is large: try one 10–100× smaller and reset.")
     return out

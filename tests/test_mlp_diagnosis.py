@@ -51,7 +51,7 @@ def test_a_large_rate_saturates_the_outputs_and_the_loss_stalls():
     d = t.diagnosis()
     assert not t.diverged and d.stalled and d.saturated_outputs > 0.9 and d.wrong_saturated > 0.3
     text = " ".join(d.messages)
-    assert "stalled" in text and "saturated" in text and "learning rate 10" in text, text
+    assert "stalled" in text and "Saturated outputs" in text and "learning rate 10" in text, text
     assert d.state == "warning"
 
 
