@@ -37,6 +37,14 @@ class Settings(BaseSettings):
     # Σ over runs of iterations × (1 + data points an update evaluates / 64), twice with internals
     max_optimizer_work: int = 150_000
     max_optimizer_points: int = 128_000  # runs × points per path in one answer
+    # Convolution lab: sizes of inputs and kernels, and what one call may compute or list.
+    max_image_side: int = 256  # height and width of any input grid, image or uploaded picture
+    max_kernel_side: int = 15  # kernel height and width
+    max_filters: int = 64  # kernels or filters in one call
+    max_channels: int = 16  # input channels of a grid
+    max_conv_work: int = 200_000_000  # multiply-adds in one call (outputs × C × kh × kw, × repeat)
+    max_trace_products: int = 50_000  # products a trace lists (and a step-by-step session holds)
+    max_conv_numbers: int = 250_000  # numbers an answer lists with format "list"
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"

@@ -26,6 +26,9 @@ LABS: list[Lab] = [
     Lab("optimizers", "Optimizers race",
         "GD, momentum, AdaGrad, RMSProp and Adam on loss surfaces; step size and stopping.",
         "SGD, momentum and adaptive methods"),
+    Lab("convolution", "Convolution",
+        "A kernel sliding step by step, classic kernels on real photos, a conv layer's volume and weights.",
+        "The convolution"),
 ]
 
 BY_SLUG = {lab.slug: lab for lab in LABS}
