@@ -72,7 +72,7 @@ def augment(images: Array, max_shift: int = 0, noise_std: float = 0.0,
 def affine(images: Array, A: Array, t: Array) -> Array:
     """Image n resampled at A[n] (2, 2) · p + t[n] (2,) for every output pixel p, in (row,
     column) coordinates centred on the image; bilinear, 0 outside the image."""
-    N, C, H, W = images.shape
+    N, _, H, W = images.shape
     cy, cx = (H - 1) / 2, (W - 1) / 2
     ii, jj = np.meshgrid(np.arange(H) - cy, np.arange(W) - cx, indexing="ij")
     y = A[:, 0, 0, None, None] * ii + A[:, 0, 1, None, None] * jj + (cy + t[:, 0])[:, None, None]

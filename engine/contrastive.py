@@ -81,7 +81,8 @@ def nt_xent(z: Array, tau: float) -> NTXent:
         raise ValueError(f"the temperature τ must be above 0, got {tau}")
     n2 = len(z)
     if n2 < 4:
-        raise ValueError(f"NT-Xent needs N ≥ 2 images (2N ≥ 4 views) so each row has a negative, got 2N = {n2}")
+        raise ValueError(f"NT-Xent needs N ≥ 2 images (2N ≥ 4 views) so each row has a negative, "
+                         f"got 2N = {n2}")
     pos = positives(n2)
     rows = np.arange(n2)
     sims = z @ z.T

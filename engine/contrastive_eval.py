@@ -51,7 +51,7 @@ def train_supervised(config: ContrastiveConfig, images: Array, labels: Array, nu
     encoder, _ = build_networks(config, images.shape[1:], init)  # the draws of ContrastiveTrainer
     h_dim = encoder.output_shape(images.shape[1:])[0]
     out = Dense(h_dim, num_classes, rng=np.random.default_rng([config.seed, 6]))
-    params = encoder.parameters() + [out.params["W"], out.params["b"]]
+    params = [*encoder.parameters(), out.params["W"], out.params["b"]]
     opt = optimizers.make("adam", params, lr=config.lr)
     rng = np.random.default_rng([seed, 7])
     bs = min(SUPERVISED_BATCH, len(images))
@@ -62,7 +62,7 @@ def train_supervised(config: ContrastiveConfig, images: Array, labels: Array, nu
             h = encoder.forward(x, train=True)
             _, dlogits, _ = softmax_cross_entropy(out.forward(h, train=True), labels[idx])
             encoder.backward(out.backward(dlogits))
-            opt.step(encoder.gradients() + [out.grads["W"], out.grads["b"]])
+            opt.step([*encoder.gradients(), out.grads["W"], out.grads["b"]])
     return encoder
 
 

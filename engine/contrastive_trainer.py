@@ -44,7 +44,9 @@ ENCODERS: dict[str, tuple[dict[str, Any], ...]] = {
         {"type": "maxpool", "size": 2},
         {"type": "dense", "units": 16}, {"type": "relu"},
     ),
-    "mlp": ({"type": "dense", "units": 64}, {"type": "relu"}, {"type": "dense", "units": 16}, {"type": "relu"}),
+    # 64 pixels → 64 → h of 16
+    "mlp": ({"type": "dense", "units": 64}, {"type": "relu"},
+            {"type": "dense", "units": 16}, {"type": "relu"}),
 }
 
 
@@ -227,7 +229,8 @@ class ContrastiveTrainer:
             self.history.loss.append(batch.result.loss)
             self.step_count += 1
             ran += 1
-            if not math.isfinite(batch.result.loss) or not all(np.isfinite(p).all() for p in self.parameters()):
+            finite = math.isfinite(batch.result.loss) and all(np.isfinite(p).all() for p in self.parameters())
+            if not finite:
                 self.diverged = True
             if self.step_count % EVAL_EVERY == 0 and not self.diverged:
                 self._record_eval()

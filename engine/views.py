@@ -2,9 +2,10 @@
 
 An `Augmentation` holds one strength per transform of `engine.augment` (0 turns it off); the
 views apply them in SimCLR's order — crop and resize, flip, rotate, shift (composed into one
-resampling), contrast, blur, noise, cutout — each image drawing its own random parameters from the Generator passed in, so
-a seed reproduces every view. `TRANSFORMS` is the registry the API and the page use: the
-name, what the strength means, its unit, range and the value a toggle switches on.
+resampling), contrast, blur, noise, cutout — each image drawing its own random parameters
+from the Generator passed in, so a seed reproduces every view. `TRANSFORMS` is the registry
+the API and the page use: the name, what the strength means, its unit, range and the value a
+toggle switches on.
 """
 
 from __future__ import annotations
