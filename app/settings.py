@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     # Σ over runs of iterations × (1 + data points an update evaluates / 64), twice with internals
     max_optimizer_work: int = 150_000
     max_optimizer_points: int = 128_000  # runs × points per path in one answer
+    # The self-supervised lab: images per contrastive batch (2N views, a 2N×2N matrix a frame),
+    # probe tables and sweeps training in the background at once on this server, a sweep's size.
+    max_ssl_batch: int = 64
+    max_ssl_jobs: int = 2
+    max_ssl_sweep_runs: int = 12
+    max_ssl_sweep_steps: int = 1000
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"

@@ -10,7 +10,8 @@ on the held-out test set:
   the labelled images, augmented like the contrastive views), then read by the probe.
 A fraction below 100 % is `DRAWS` random labelled subsets (stratified, from the seed); a cell
 is the mean test accuracy over them. `probe_cells` yields the cells one at a time, cheapest
-first, so a page can fill the table while the supervised runs train.
+first, so a page can fill the table while the supervised runs train. It reads a `Frozen`
+copy of the run (`freeze(trainer)`), so training may go on while a table is computed.
 
 `sweep_points` trains short runs from the same seed, one setting changed (τ or N), and yields
 each run's probe accuracy: the questions users of SimCLR ask, answered by experiment.
@@ -66,14 +67,36 @@ def train_supervised(config: ContrastiveConfig, images: Array, labels: Array, nu
     return encoder
 
 
-def probe_cells(trainer: ContrastiveTrainer, fractions: Sequence[float] = FRACTIONS,
-                rows: Sequence[str] = ROWS, draws: int = DRAWS, encoder_params: list[Array] | None = None
-                ) -> Iterator[Cell]:
+@dataclass(frozen=True)
+class Frozen:
+    """What the probe table needs of a run, copied at one step."""
+
+    config: ContrastiveConfig
+    step: int
+    image_shape: tuple[int, ...]
+    num_classes: int
+    X_train: Array
+    y_train: Array
+    X_test: Array
+    y_test: Array
+    encoder: tuple[Array, ...]  # the encoder's weights at `step`
+    initial: tuple[Array, ...]  # and at step 0
+
+
+def freeze(trainer: ContrastiveTrainer) -> Frozen:
+    """A copy of the run's encoder weights, with its (never modified) data and config."""
+    return Frozen(trainer.config, trainer.step_count, trainer.data.image_shape, trainer.data.num_classes,
+                  trainer.X_train, trainer.y_train, trainer.X_test, trainer.y_test,
+                  tuple(p.copy() for p in trainer.encoder.parameters()), tuple(trainer.initial_encoder))
+
+
+def probe_cells(run: ContrastiveTrainer | Frozen, fractions: Sequence[float] = FRACTIONS,
+                rows: Sequence[str] = ROWS, draws: int = DRAWS) -> Iterator[Cell]:
     """The table's cells, contrastive and random first (a probe each), supervised last (a
-    training run per draw). `encoder_params`: the contrastive encoder's weights to read
-    (default: the trainer's current ones; a background job passes a copy taken when it started)."""
-    c, K = trainer.config, trainer.data.num_classes
-    X_tr, y_tr, X_te, y_te = trainer.X_train, trainer.y_train, trainer.X_test, trainer.y_test
+    training run per draw)."""
+    run = freeze(run) if isinstance(run, ContrastiveTrainer) else run
+    c, K = run.config, run.num_classes
+    X_tr, y_tr, X_te, y_te = run.X_train, run.y_train, run.X_test, run.y_test
     subsets = {f: [probe.labelled_subset(y_tr, f, np.random.default_rng([c.seed, 8, k]))
                    for k in range(draws if f < 1.0 else 1)] for f in fractions}
 
@@ -86,10 +109,7 @@ def probe_cells(trainer: ContrastiveTrainer, fractions: Sequence[float] = FRACTI
         return Cell(row, f, float(np.mean(accs)), tuple(accs), len(subsets[f][0]))
 
     for row in [r for r in ROWS if r in rows and r != "supervised"]:
-        if row == "contrastive":
-            encoder = _encoder_with(trainer, encoder_params or trainer.encoder.parameters())
-        else:
-            encoder = _encoder_with(trainer, trainer.initial_encoder)
+        encoder = _encoder_with(run, run.encoder if row == "contrastive" else run.initial)
         F = embed(encoder, None, X_tr)[0], embed(encoder, None, X_te)[0]
         for f in fractions:
             yield cell(row, f, lambda _k, F=F: F)
@@ -102,8 +122,8 @@ def probe_cells(trainer: ContrastiveTrainer, fractions: Sequence[float] = FRACTI
             yield cell("supervised", f, features)
 
 
-def _encoder_with(trainer: ContrastiveTrainer, params: list[Array]) -> Sequential:
-    twin, _ = build_networks(trainer.config, trainer.data.image_shape, np.random.default_rng(0))
+def _encoder_with(run: Frozen, params: Sequence[Array]) -> Sequential:
+    twin, _ = build_networks(run.config, run.image_shape, np.random.default_rng(0))
     for p, q in zip(twin.parameters(), params, strict=True):
         p[...] = q
     return twin
@@ -121,20 +141,21 @@ class SweepPoint:
 
 
 def sweep_points(config: ContrastiveConfig, taus: Sequence[float], batch_sizes: Sequence[int],
-                 steps: int, fraction: float = 0.1, should_stop: Callable[[], bool] = lambda: False
-                 ) -> Iterator[SweepPoint]:
+                 steps: int, fraction: float = 0.1, should_stop: Callable[[], bool] = lambda: False,
+                 on_steps: Callable[[int, int], None] = lambda run, done: None) -> Iterator[SweepPoint]:
     """One short run per τ (at the config's N), then one per N (at the config's τ), each
-    `steps` steps from the config's seed, probed with `fraction` of the labels."""
+    `steps` steps from the config's seed, probed with `fraction` of the labels.
+    `should_stop()` is asked every 10 steps; `on_steps(run, steps done)` hears progress."""
     runs = [("tau", float(t)) for t in taus] + [("batch_size", int(n)) for n in batch_sizes]
-    for param, value in runs:
+    for k, (param, value) in enumerate(runs):
         if should_stop():
             return
         trainer = ContrastiveTrainer(config.with_changes(**{param: value}))
-        chunk = 10
         while trainer.step_count < steps and not trainer.diverged:
             if should_stop():
                 return
-            trainer.step(min(chunk, steps - trainer.step_count))
+            trainer.step(min(10, steps - trainer.step_count))
+            on_steps(k, trainer.step_count)
         ev = trainer.evaluate()
         acc = float("nan")
         if not trainer.diverged:

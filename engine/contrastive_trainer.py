@@ -108,6 +108,18 @@ class History:
     alignment: list[float] = field(default_factory=list)
     uniformity: list[float] = field(default_factory=list)
 
+    def loss_curve(self, most: int) -> tuple[Array, Array]:
+        """(steps, losses) in at most `most` bins of consecutive steps: each bin's last step and
+        mean loss (one batch's loss is noisy; the mean over a bin shows the trend)."""
+        n = len(self.loss)
+        if n == 0:
+            return np.zeros(0, dtype=np.int64), np.zeros(0)
+        edges = np.unique(np.linspace(0, n, min(n, most) + 1).round().astype(np.int64))
+        loss = np.asarray(self.loss, dtype=np.float64)
+        with np.errstate(invalid="ignore"):
+            means = np.add.reduceat(loss, edges[:-1]) / np.diff(edges)
+        return np.asarray(self.steps, dtype=np.int64)[edges[1:] - 1], means
+
 
 def build_networks(c: ContrastiveConfig, image_shape: tuple[int, ...], rng: np.random.Generator
                    ) -> tuple[Sequential, Sequential]:

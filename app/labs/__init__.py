@@ -26,6 +26,9 @@ LABS: list[Lab] = [
     Lab("optimizers", "Optimizers race",
         "GD, momentum, AdaGrad, RMSProp and Adam on loss surfaces; step size and stopping.",
         "SGD, momentum and adaptive methods"),
+    Lab("selfsupervised", "Self-supervised learning",
+        "Contrastive learning without labels: two views of a digit pulled together, the batch pushed apart.",
+        "Scaling vision: self-supervised learning"),
 ]
 
 BY_SLUG = {lab.slug: lab for lab in LABS}
