@@ -157,10 +157,11 @@ def sweep_points(config: ContrastiveConfig, taus: Sequence[float], batch_sizes: 
             trainer.step(min(10, steps - trainer.step_count))
             on_steps(k, trainer.step_count)
         ev = trainer.evaluate()
+        align = trainer.alignment()
         acc = float("nan")
         if not trainer.diverged:
             cell = next(probe_cells(trainer, (fraction,), ("contrastive",), draws=DRAWS))
             acc = cell.accuracy
         tail = trainer.history.loss[-20:]
         yield SweepPoint(param, value, acc, float(np.mean(tail)) if tail else float("nan"),
-                         ev.alignment, ev.uniformity, trainer.diverged)
+                         align, ev.uniformity, trainer.diverged)

@@ -9,10 +9,11 @@ z = g(h)), and takes one optimizer step on NT-Xent (engine.contrastive) at tempe
 The labels are never read in training. They only colour the held-out picture and score the
 linear probe (engine.contrastive_eval), which reads h, the encoder's output, as SimCLR does.
 
-The held-out set (the test split) is embedded every `EVAL_EVERY` steps and whenever asked:
-its 2-D PCA view (turned to match the previous one, so the picture moves smoothly),
-alignment over two fixed views of each held-out image and uniformity of the clean images'
-embeddings (engine.embedding). A non-finite loss sets `diverged`, a state, not an exception.
+The held-out set (the test split) is embedded whenever asked (once per step at most): its 2-D
+PCA view (turned to match the previous one, so the picture moves smoothly) and the uniformity
+of its embeddings (engine.embedding). Every `EVAL_EVERY` steps the history also records the
+alignment over two fixed views of each held-out image (twice the images: kept off the frames).
+A non-finite loss sets `diverged`, a state, not an exception.
 Separate Generators from the seed draw the split, the weights, the batch order and the views,
 so changing an augmentation leaves the batch order and the initial weights as they were.
 """
@@ -96,7 +97,6 @@ class Evaluation:
     z: Array  # (M, d) their normalised embeddings
     coords: Array  # (M, 2) 2-D view, turned to match the previous one
     explained: Array  # (2,) variance ratio of the two PCA axes
-    alignment: float
     uniformity: float
 
 
@@ -250,12 +250,10 @@ class ContrastiveTrainer:
 
     # ----- reading ------------------------------------------------------------------------
     def evaluate(self) -> Evaluation:
-        """The held-out set's embeddings, 2-D view, alignment and uniformity (cached per step)."""
+        """The held-out set's embeddings, 2-D view and uniformity (cached per step)."""
         if self._eval is not None and self._eval.step == self.step_count:
             return self._eval
         h, z = embed(self.encoder, self.head, self.X_test)
-        za = embed(self.encoder, self.head, self._test_views[0])[1]
-        zb = embed(self.encoder, self.head, self._test_views[1])[1]
         finite = np.isfinite(z).all()
         coords, explained = np.zeros((len(z), 2)), np.zeros(2)
         if finite:
@@ -264,15 +262,21 @@ class ContrastiveTrainer:
                 coords = embedding.procrustes(coords, self._coords)
             self._coords = coords
         ev = Evaluation(self.step_count, h, z, coords, explained,
-                        embedding.alignment(za, zb) if finite else float("nan"),
                         embedding.uniformity(z) if finite else float("nan"))
         self._eval = ev
         return ev
 
+    def alignment(self) -> float:
+        """Alignment of the held-out images' two fixed views at this step."""
+        za = embed(self.encoder, self.head, self._test_views[0])[1]
+        zb = embed(self.encoder, self.head, self._test_views[1])[1]
+        finite = np.isfinite(za).all() and np.isfinite(zb).all()
+        return embedding.alignment(za, zb) if finite else float("nan")
+
     def _record_eval(self) -> None:
         ev, h = self.evaluate(), self.history
         h.eval_steps.append(ev.step)
-        h.alignment.append(ev.alignment)
+        h.alignment.append(self.alignment())
         h.uniformity.append(ev.uniformity)
 
     def features(self, images: Array, initial: bool = False) -> Array:

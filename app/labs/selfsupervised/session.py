@@ -190,8 +190,15 @@ def metrics_out(t: ContrastiveTrainer) -> dict[str, Any]:
         "hardest_share": num(r.hardest_share()),
         "chance_loss": math.log(2 * n - 1),  # every other view alike: log(2N − 1)
         "loss_floor": contrastive.loss_floor(n, t.config.tau),
-        "alignment": num(ev.alignment), "uniformity": num(ev.uniformity),
+        "uniformity": num(ev.uniformity), **last_alignment(t),
     }
+
+
+def last_alignment(t: ContrastiveTrainer) -> dict[str, Any]:
+    """The alignment the history recorded last (every EVAL_EVERY steps) and its step."""
+    h = t.history
+    return {"alignment": num(h.alignment[-1]) if h.alignment else None,
+            "alignment_step": h.eval_steps[-1] if h.eval_steps else None}
 
 
 def batch_out(t: ContrastiveTrainer) -> dict[str, Any]:
@@ -212,8 +219,8 @@ def embedding_out(t: ContrastiveTrainer) -> dict[str, Any]:
     ev = t.evaluate()
     m = float(np.abs(ev.coords).max(initial=0.0)) or 1.0
     return {"step": ev.step, "coords": encoding.grid(ev.coords, -m, m, bits=16),
-            "explained": [float(v) for v in ev.explained], "alignment": num(ev.alignment),
-            "uniformity": num(ev.uniformity)}
+            "explained": [float(v) for v in ev.explained], "uniformity": num(ev.uniformity),
+            **last_alignment(t)}
 
 
 def history_out(t: ContrastiveTrainer, most: int = 300) -> dict[str, Any]:
