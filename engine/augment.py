@@ -78,20 +78,20 @@ def affine(images: Array, A: Array, t: Array) -> Array:
     y = A[:, 0, 0, None, None] * ii + A[:, 0, 1, None, None] * jj + (cy + t[:, 0])[:, None, None]
     x = A[:, 1, 0, None, None] * ii + A[:, 1, 1, None, None] * jj + (cx + t[:, 1])[:, None, None]
     y0, x0 = np.floor(y), np.floor(x)
-    wy, wx = y - y0, x - x0
+    wy, wx = (y - y0).reshape(N, 1, -1), (x - x0).reshape(N, 1, -1)
     # A one-pixel frame of zeros; indices beyond it are clipped onto it, so they read 0.
-    padded = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1)))
-    Y0 = np.clip(y0.astype(np.int64) + 1, 0, H + 1)
-    X0 = np.clip(x0.astype(np.int64) + 1, 0, W + 1)
-    Y1, X1 = np.clip(Y0 + 1, 0, H + 1), np.clip(X0 + 1, 0, W + 1)
-    n = np.arange(N)[:, None, None]
+    Wp = W + 2
+    flat = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1))).reshape(N, images.shape[1], -1)
+    Y0 = np.clip(y0.astype(np.int64) + 1, 0, H + 1).reshape(N, 1, -1)
+    X0 = np.clip(x0.astype(np.int64) + 1, 0, W + 1).reshape(N, 1, -1)
+    Y1, X1 = np.minimum(Y0 + 1, H + 1), np.minimum(X0 + 1, W + 1)
 
-    def at(Y: Array, X: Array) -> Array:  # (N, H, W, C) → (N, C, H, W)
-        return np.moveaxis(padded[n, :, Y, X], -1, 1)
+    def at(Y: Array, X: Array) -> Array:  # gathered per image, every channel alike: (N, C, H·W)
+        return np.take_along_axis(flat, np.broadcast_to(Y * Wp + X, (N, flat.shape[1], H * W)), axis=2)
 
-    wy, wx = wy[:, None], wx[:, None]
-    return ((1 - wy) * ((1 - wx) * at(Y0, X0) + wx * at(Y0, X1))
-            + wy * ((1 - wx) * at(Y1, X0) + wx * at(Y1, X1)))
+    out = ((1 - wy) * ((1 - wx) * at(Y0, X0) + wx * at(Y0, X1))
+           + wy * ((1 - wx) * at(Y1, X0) + wx * at(Y1, X1)))
+    return out.reshape(images.shape)
 
 
 def _crop_map(N: int, H: int, W: int, strength: float, rng: np.random.Generator) -> tuple[Array, Array]:

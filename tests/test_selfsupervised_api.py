@@ -50,7 +50,7 @@ def test_create_and_step(client):
     out = r.json()
     assert out["step"] == 30 and out["metrics"]["step"] == 30
     h = out["history"]
-    assert f32(h["steps"])[-1] == 29 and f32(h["eval_steps"]).tolist() == [0, 20]
+    assert f32(h["steps"])[-1] == 29 and f32(h["eval_steps"]).tolist() == [0, 25]
 
 
 def test_frame_parts_are_compact_and_consistent(client):

@@ -73,26 +73,33 @@ export function showProbe(job) {
   }
 }
 
-/** Draw the sweep's two charts from a sweep job's state. */
+const TAUS = [0.05, 0.1, 0.2, 0.5, 1.0];
+const SIZES = [4, 8, 16, 32, 64];
+
+/** Draw the sweep's two charts from a sweep job's state (empty axes before the first). */
 export function showSweep(job) {
   const progress = $("ssl-sweep-progress");
   $("ssl-sweep-run").disabled = Boolean(job && (job.state === "running" || job.state === "queued"));
   $("ssl-sweep-stop").hidden = !job || !(job.state === "running" || job.state === "queued");
-  if (!job) return;
+  if (!job) job = { taus: TAUS, batch_sizes: SIZES, points: [], state: "none", total: 1, done: 0 };
   const pts = job.points || [];
   const plot = (canvas, param, values, xLabel, log) => {
     const got = pts.filter((p) => p.param === param);
     const acc = values.map((v) => got.find((p) => p.value === v)?.accuracy ?? null);
+    const x = values.map((v) => (log ? Math.log2(v) : v));
     drawChart(canvas, {
-      x: values.map((v) => (log ? Math.log2(v) : v)), xLabel,
-      series: [{ values: acc.map((a) => (a === null ? null : 100 * a)), color: "#0877bd", label: "probe accuracy" }],
-      yLabel: "probe acc. %",
+      x, xLabel, yLabel: "probe acc. %",
+      series: [
+        // an invisible 0 … 100 keeps the axis in percent before the first point
+        { values: x.map((_, i) => (i === 0 ? 0 : i === x.length - 1 ? 100 : null)), color: "transparent" },
+        { values: acc.map((a) => (a === null ? null : 100 * a)), color: "#0877bd", label: "probe accuracy" },
+      ],
     });
   };
   plot($("ssl-sweep-tau"), "tau", job.taus, "temperature τ", false);
   plot($("ssl-sweep-n"), "batch_size", job.batch_sizes, "log₂ N (images a batch)", true);
   const running = job.state === "running" || job.state === "queued";
-  progress.textContent = job.state === "queued" ? "waiting for a free slot on the server…"
+  progress.textContent = job.state === "none" ? "" : job.state === "queued" ? "waiting for a free slot on the server…"
     : running ? `run ${Math.min(job.total, Math.floor(job.done) + 1)} of ${job.total} (${Math.round((100 * job.done) / job.total)} %)`
     : job.state === "done" ? `done: ${pts.length} runs of ${job.steps} steps.`
     : job.state === "failed" ? `failed: ${job.error}` : `stopped after ${pts.length} runs.`;

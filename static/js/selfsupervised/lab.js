@@ -404,9 +404,11 @@ function slower() { setSpeed(SPEEDS[Math.max(0, SPEEDS.indexOf(state.params.spee
 
 wire();
 showControls();
+showSweep(null);
 registerLab({
   toggle, step, reset, faster, slower,
   state: () => urlParams(state.params),
+  session: () => state.session,
   playing: () => state.playing,
   exportState: () => ({ params: urlParams(state.params), step: state.frame?.step ?? 0 }),
   importState: async (obj) => {
