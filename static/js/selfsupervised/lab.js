@@ -221,22 +221,28 @@ function drawViews(b, row) {
   const box = $("ssl-pairs");
   const n = b.n, k = Math.min(n, MAX_PAIRS);
   if (box.children.length !== k) {
+    box.dataset.pairs = k <= 4 ? "few" : k <= 8 ? "some" : "many";
     box.replaceChildren(...Array.from({ length: k }, (_, i) => {
       const pair = document.createElement("div");
       pair.className = "pair";
-      pair.title = `image ${i + 1}: view 1 (row ${i}) and view 2 (row ${i + n}), a positive pair`;
-      pair.append(document.createElement("canvas"), document.createElement("i"), document.createElement("canvas"));
+      pair.title = `image ${i + 1} (left, small) and its two views: view 1 (row ${i}) and view 2 ` +
+        `(row ${i + n}), a positive pair`;
+      const original = document.createElement("canvas");
+      original.className = "original";
+      pair.append(original, document.createElement("canvas"), document.createElement("i"),
+        document.createElement("canvas"));
       pair.addEventListener("click", () => chooseRow(i));
       return pair;
     }));
   }
   [...box.children].forEach((pair, i) => {
-    const [c1, , c2] = pair.children;
+    const [c0, c1, , c2] = pair.children;
+    drawImage(c0, b.originals, i);
     drawImage(c1, b.views, i);
     drawImage(c2, b.views, i + n);
     pair.classList.toggle("chosen", i === row % n);
   });
-  $("ssl-views-note").textContent = `N = ${n} images → 2N = ${2 * n} views` +
+  $("ssl-views-note").textContent = `Each image (small, left) and its two random views. N = ${n} images → 2N = ${2 * n} views` +
     (n > k ? ` (the first ${k} pairs shown)` : "") + `. The loss treats the two views of an image as a ` +
     `positive pair, the other ${2 * n - 2} as negatives.`;
 }
