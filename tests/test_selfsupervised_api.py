@@ -208,7 +208,9 @@ def test_stream(client):
     sid = new(client)["id"]
     with client.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
         config = until(ws, "config")["config"]
-        assert config["heldout"]["images"]["shape"] == [359, 8, 8] and config["heldout"]["classes"][3] == "3"
+        assert config["heldout_key"] == "digits:0:1000:12:0.1:0.8" and "heldout" not in config
+        heldout = client.get(f"{API}/sessions/{sid}", params={"include": "heldout"}).json()["heldout"]
+        assert heldout["images"]["shape"] == [359, 8, 8] and heldout["classes"][3] == "3"
         frame = until(ws, "frame")
         assert {"metrics", "batch", "row", "embedding", "history", "probe", "sweep"} <= set(frame)
         assert frame["probe"] is None

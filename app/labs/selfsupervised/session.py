@@ -192,7 +192,13 @@ class SSLRunner:
         return self.snapshot(self.FRAME)
 
     def describe(self) -> dict[str, Any]:
-        return {**self.config_out(), "row": self.view.row, "heldout": heldout_out(self.trainer)}
+        """The config, the chosen row and `heldout_key`: the held-out images and labels (31 KB)
+        travel in GET …?include=heldout, read again only when this key changes."""
+        return {**self.config_out(), "row": self.view.row, "heldout_key": self.heldout_key()}
+
+    def heldout_key(self) -> str:
+        c = self.trainer.config
+        return f"{c.dataset}:{c.seed}:{c.n_images}:{c.image_size}:{c.noise}:{c.train_ratio}"
 
     def apply(self, params: dict[str, Any]) -> dict[str, Any]:
         """Config fields and the view's `row`; a new run only when the data or networks change."""

@@ -77,8 +77,19 @@ async function start(params) {
 const send = (command) => state.stream?.send(command);
 const setParams = (changes) => send({ type: "set", params: changes });
 
-function onConfig(msg) {
+async function loadHeldout(key) {
+  const res = await fetch(`${API}/sessions/${state.session}?include=heldout`);
+  if (!res.ok) return;
+  const h = (await res.json()).heldout;
+  state.heldout = { key, images: h.images, labels: rawValues(h.labels), classes: h.classes };
+}
+
+async function onConfig(msg) {
   const config = msg.config;
+  if (state.heldout?.key !== config.heldout_key) {
+    state.heldout = null;
+    await loadHeldout(config.heldout_key);
+  }
   state.config = config;
   if (msg.reset) {
     state.frame = null; state.selected = null; state.neighbours = [];
@@ -86,8 +97,6 @@ function onConfig(msg) {
     showProbe(null);
   }
   state.params = fromConfig(config, state.params);
-  const h = config.heldout;
-  state.heldout = { images: h.images, labels: rawValues(h.labels), classes: h.classes };
   showControls();
   send({ type: "speed", steps_per_frame: state.params.speed });
   syncURL(urlParams(state.params));
@@ -176,7 +185,7 @@ const pct = (v) => (v === null || v === undefined ? "–" : `${(100 * v).toFixed
 
 function draw() {
   const f = state.frame;
-  if (!f || !state.config) return;
+  if (!f || !state.config || !state.heldout) return;
   const m = f.metrics, b = f.batch, n = b.n;
   $("ssl-step-count").textContent = f.step.toLocaleString("en");
   $("ssl-loss").textContent = f.diverged ? "not finite" : fmt(m.loss);
