@@ -165,6 +165,24 @@ def test_sweep_runs_in_the_background(client):
     assert job["state"] == "cancelled" and len(job["points"]) < 3
 
 
+def test_jobs_stop_with_their_session():
+    class Owner:
+        pass
+
+    owner, gate = Owner(), threading.Event()
+
+    def endless(job):
+        while not job.cancelled:
+            gate.wait(0.05)
+            yield 1
+
+    job = Job("sweep", 1, endless, max_jobs=5, owner=owner)
+    time.sleep(0.2)
+    assert job.state == "running"
+    del owner  # the session was deleted or evicted: nothing holds its runner any more
+    assert job.wait(10) and job.state == "cancelled"
+
+
 def test_neighbours(client):
     sid = new(client)["id"]
     r = client.get(f"{API}/sessions/{sid}/neighbours", params={"index": 5, "k": 4})

@@ -5,13 +5,15 @@ yielded so far, its progress and its state: queued → running → done | cancel
 At most `max_ssl_jobs` (NP_MAX_SSL_JOBS) jobs compute at once on the server; the others wait
 their turn as "queued", so a lecture hall pressing "sweep" together gets answers one after
 the other instead of a server that slows every stream. A session holds at most one job of
-each kind; starting one cancels the one before, and a reset or new config cancels both.
+each kind; starting one cancels the one before, and a reset or new config cancels both. A job
+holds its session's runner only weakly: once the session is deleted or evicted, its jobs stop.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,7 +35,7 @@ class Job:
     """One background computation: `work(job)` yields results and may call `job.advance()`."""
 
     def __init__(self, kind: str, total: int, work: Callable[[Job], Iterator[Any]], max_jobs: int,
-                 info: dict[str, Any] | None = None) -> None:
+                 info: dict[str, Any] | None = None, owner: object | None = None) -> None:
         self.kind = kind
         self.total = max(1, total)
         self.done = 0.0  # units finished (fractional while a unit is under way)
@@ -43,6 +45,7 @@ class Job:
         self.info = info or {}
         self.version = 0  # bumps on every change: a page redraws only when it moved
         self._cancel = threading.Event()
+        self._owner = weakref.ref(owner) if owner is not None else None
         self._finished = threading.Event()
         self._work = work
         self._slots = slots(max_jobs)
@@ -51,6 +54,9 @@ class Job:
 
     @property
     def cancelled(self) -> bool:
+        """Asked to stop, or its session is gone."""
+        if self._owner is not None and self._owner() is None:
+            self._cancel.set()
         return self._cancel.is_set()
 
     def cancel(self) -> None:
@@ -66,21 +72,21 @@ class Job:
     def _run(self) -> None:
         try:
             while not self._slots.acquire(timeout=0.2):
-                if self._cancel.is_set():
+                if self.cancelled:
                     self.state = "cancelled"
                     return
             try:
-                if self._cancel.is_set():
+                if self.cancelled:
                     self.state = "cancelled"
                     return
                 self.state = "running"
                 self.version += 1
                 for result in self._work(self):
-                    if self._cancel.is_set():
+                    if self.cancelled:
                         break
                     self.results.append(result)
                     self.version += 1
-                self.state = "cancelled" if self._cancel.is_set() else "done"
+                self.state = "cancelled" if self.cancelled else "done"
                 if self.state == "done":
                     self.done = float(self.total)
             finally:

@@ -126,7 +126,7 @@ class SweepIn(BaseModel):
     taus: list[float] = Field([0.05, 0.1, 0.2, 0.5, 1.0], max_length=12,
                               description="temperatures to try (each > 0, at most 1)")
     batch_sizes: list[int] = Field([4, 8, 16, 32, 64], max_length=12, description="N to try (each ≥ 2)")
-    steps: int = Field(150, ge=1, description="steps of each run")
+    steps: int = Field(200, ge=1, description="steps of each run")
     fraction: float = Field(0.1, gt=0, le=1, description="share of labels the probe of each run uses")
 
     @model_validator(mode="after")
@@ -293,7 +293,7 @@ class SSLRunner:
         if self.jobs["probe"] is not None:
             self.jobs["probe"].cancel()
         job = Job("probe", total, work, self.settings.max_ssl_jobs,
-                  {"step": frozen.step, "fractions": fractions, "rows": rows, "draws": draws})
+                  {"step": frozen.step, "fractions": fractions, "rows": rows, "draws": draws}, owner=self)
         self.jobs["probe"] = job
         return job
 
@@ -310,6 +310,6 @@ class SSLRunner:
             self.jobs["sweep"].cancel()
         job = Job("sweep", len(taus) + len(sizes), work, self.settings.max_ssl_jobs,
                   {"taus": taus, "batch_sizes": sizes, "steps": body.steps, "fraction": body.fraction,
-                   "tau": config.tau, "batch_size": config.batch_size})
+                   "tau": config.tau, "batch_size": config.batch_size}, owner=self)
         self.jobs["sweep"] = job
         return job

@@ -6,6 +6,7 @@ import { CLASS_PALETTE, drawImage } from "./draw.js";
 
 const $ = (id) => document.getElementById(id);
 const pct = (a) => (a === null || a === undefined ? "–" : `${(100 * a).toFixed(1)} %`);
+const fix = (v) => (v === null || v === undefined ? "–" : v.toFixed(2));
 const COLUMNS = [0.01, 0.1, 1.0];
 
 /** Fill the probe table from a probe job's state ({state, done, total, step, cells}). */
@@ -103,6 +104,20 @@ export function showSweep(job) {
     : running ? `run ${Math.min(job.total, Math.floor(job.done) + 1)} of ${job.total} (${Math.round((100 * job.done) / job.total)} %)`
     : job.state === "done" ? `done: ${pts.length} runs of ${job.steps} steps.`
     : job.state === "failed" ? `failed: ${job.error}` : `stopped after ${pts.length} runs.`;
+  const table = $("ssl-sweep-table");
+  table.hidden = !pts.length;
+  table.tBodies[0].replaceChildren(...pts.map((p) => {
+    const tr = document.createElement("tr");
+    const name = p.param === "tau" ? `τ = ${p.value}` : `N = ${p.value}`;
+    const cells = [name, p.diverged ? "diverged" : pct(p.accuracy), fix(p.alignment), fix(p.uniformity), fix(p.loss)];
+    tr.append(...cells.map((text, i) => {
+      const el = document.createElement(i ? "td" : "th");
+      if (!i) el.scope = "row";
+      el.textContent = text;
+      return el;
+    }));
+    return tr;
+  }));
   if (pts.length) {
     const best = (param) => {
       const got = pts.filter((p) => p.param === param && p.accuracy !== null);

@@ -153,7 +153,8 @@ async function runProbe() {
 async function runSweep() {
   if (!state.session) return;
   const sizes = SIZES.filter((n) => n <= choices.limits.max_batch);
-  const res = await post(`/sessions/${state.session}/sweep`, { taus: [0.05, 0.1, 0.2, 0.5, 1.0], batch_sizes: sizes });
+  const res = await post(`/sessions/${state.session}/sweep`,
+    { taus: [0.05, 0.1, 0.2, 0.5, 1.0], batch_sizes: sizes, steps: 200 });
   if (!res.ok) { showMessage(`The sweep did not start: ${describeDetail((await res.json()).detail)}`); return; }
   takeJob("sweep", await res.json());
 }
