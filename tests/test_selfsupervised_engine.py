@@ -216,3 +216,27 @@ def test_sweep_points():
     assert [(p.param, p.value) for p in pts] == [("tau", 0.1), ("tau", 0.5), ("batch_size", 4)]
     assert all(0.0 <= p.accuracy <= 1.0 and np.isfinite(p.loss) for p in pts)
     assert list(sweep_points(cfg, [0.1], [], 3, should_stop=lambda: True)) == []
+
+
+def test_loss_curve_bins_the_steps():
+    from engine.contrastive_trainer import History
+
+    h = History(steps=list(range(10)), loss=[float(i) for i in range(10)])
+    steps, means = h.loss_curve(4)
+    assert steps.tolist() == [1, 4, 7, 9]  # each bin's last step (edges 0, 2, 5, 8, 10)
+    np.testing.assert_allclose(means, [0.5, 3.0, 6.0, 8.5])  # bins 0–1, 2–4, 5–7, 8–9
+    steps, means = h.loss_curve(100)
+    assert steps.tolist() == list(range(10)) and means.tolist() == h.loss
+    assert History().loss_curve(5)[0].size == 0
+
+
+def test_a_frozen_run_is_a_copy():
+    from engine.contrastive_eval import freeze
+
+    t = ContrastiveTrainer(ContrastiveConfig(batch_size=8))
+    frozen = freeze(t)
+    before = [p.copy() for p in frozen.encoder]
+    t.step(3)
+    for p, q in zip(frozen.encoder, before, strict=True):
+        np.testing.assert_array_equal(p, q)
+    assert frozen.step == 0 and not np.array_equal(t.encoder.parameters()[0], before[0])
