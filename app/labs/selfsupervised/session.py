@@ -278,8 +278,10 @@ class SSLRunner:
         frozen = contrastive_eval.freeze(self.trainer)
         fractions, rows = sorted(set(body.fractions)), [r for r in contrastive_eval.ROWS if r in body.rows]
         draws = contrastive_eval.DRAWS
-        def units(row: str, fraction: float) -> int:  # a probe is one; a supervised cell trains
-            return (draws if fraction < 1 else 1) if row == "supervised" else 1  # one encoder a draw
+
+        def units(row: str, fraction: float) -> int:
+            """Progress units of a cell: a probe is one; a supervised cell trains an encoder a draw."""
+            return (draws if fraction < 1 else 1) if row == "supervised" else 1
 
         total = sum(units(r, f) for r in rows for f in fractions)
 
