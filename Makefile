@@ -51,6 +51,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.bench_layers
 	$(BIN)/python -m bench.bench_conv
+	$(BIN)/python -m bench.bench_selfsupervised
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

@@ -45,6 +45,12 @@ class Settings(BaseSettings):
     max_conv_work: int = 200_000_000  # multiply-adds in one call (outputs × C × kh × kw, × repeat)
     max_trace_products: int = 50_000  # products a trace lists (and a step-by-step session holds)
     max_conv_numbers: int = 250_000  # numbers an answer lists with format "list"
+    # The self-supervised lab: images per contrastive batch (2N views, a 2N×2N matrix a frame),
+    # probe tables and sweeps training in the background at once on this server, a sweep's size.
+    max_ssl_batch: int = 64
+    max_ssl_jobs: int = 2
+    max_ssl_sweep_runs: int = 12
+    max_ssl_sweep_steps: int = 1000
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"

@@ -29,6 +29,9 @@ LABS: list[Lab] = [
     Lab("convolution", "Convolution",
         "A kernel sliding step by step, classic kernels on real photos, a conv layer's volume and weights.",
         "The convolution"),
+    Lab("selfsupervised", "Self-supervised learning",
+        "Contrastive learning without labels: two views of a digit pulled together, the batch pushed apart.",
+        "Scaling vision: self-supervised learning"),
 ]
 
 BY_SLUG = {lab.slug: lab for lab in LABS}
