@@ -26,6 +26,9 @@ LABS: list[Lab] = [
     Lab("optimizers", "Optimizers race",
         "GD, momentum, AdaGrad, RMSProp and Adam on loss surfaces; step size and stopping.",
         "SGD, momentum and adaptive methods"),
+    Lab("scale", "The era of scale",
+        "Scaling curves and double descent, measured by the class itself: every student trains one cell.",
+        "2020+: the era of scale"),
 ]
 
 BY_SLUG = {lab.slug: lab for lab in LABS}
