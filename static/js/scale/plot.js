@@ -47,13 +47,15 @@ export function short(v) {
 
 /**
  * drawPlot(canvas, {series: [{label, color, points: [{x, y, lo, hi, ring}], line, dash}],
- *   fit: {a, alpha, floor, x_min, x_max} | null, fitLabel, xLog, yLog, xLabel, yLabel,
+ *   fit: {a, alpha, floor, x_min, x_max} | null, fitLabel, xLog, yLog, xLabel (or a list, longest
+ *   first: the first that fits is drawn), yLabel,
  *   yFormat(v) → text, vline: {x, label} | null, note})
+ * The legend goes to the corner where it hides the fewest points and lines.
  * Returns the number of points drawn (a test reads it).
  */
 export function drawPlot(canvas, opts) {
   const { series = [], fit = null, xLog = true, yLog = true, xLabel = "", yLabel = "",
-    yFormat = short, vline = null, fitLabel = "", note = "" } = opts;
+    yFormat = short, vline = null, fitLabel = "", note = "", legendAbove = false } = opts;
   const style = plotStyle();
   const font = style.font;
   const dpr = window.devicePixelRatio || 1;
@@ -84,6 +86,16 @@ export function drawPlot(canvas, opts) {
   const yLabels = yTicks.map((t) => yFormat(t.v));
   const left = Math.max(font * 3, ...yLabels.map((s) => ctx.measureText(s).width)) + font * 1.9;
   const pad = { l: left, r: font * 0.9, t: font * 0.9, b: font * 3.1 };
+  // The legend: a box in the corner that hides least, or rows above the plot when none is free.
+  const small = W < 560;
+  const entries = [...series.filter((s) => s.label).map((s) => ({ label: s.label, color: s.color, dash: s.dash })),
+    ...(fit && fitLabel ? [{ label: fitLabel, color: FIT, dash: [9, 5] }] : []),
+    ...(vline && vline.label ? [{ label: vline.label, color: MARK, dash: [6, 4] }] : [])]
+    .map((e) => ({ ...e, label: Array.isArray(e.label) ? e.label[small ? e.label.length - 1 : 0] : e.label }));
+  const legendFont = Math.round(font * (small ? 0.8 : 0.9));
+  const above = legendAbove ? legendRows(ctx, entries, legendFont, pad.l, W - pad.r) : null;
+  if (above) pad.t += above.height;
+  ctx.font = `${font}px system-ui, sans-serif`;
   const px = (v) => pad.l + ((tx(v) - tx(xlo)) / (tx(xhi) - tx(xlo))) * (W - pad.l - pad.r);
   const py = (v) => H - pad.b - ((ty(v) - ty(ylo)) / (ty(yhi) - ty(ylo))) * (H - pad.t - pad.b);
 
@@ -115,12 +127,20 @@ export function drawPlot(canvas, opts) {
   ctx.strokeStyle = "#888";
   ctx.beginPath(); ctx.moveTo(pad.l, pad.t); ctx.lineTo(pad.l, H - pad.b); ctx.lineTo(W - pad.r, H - pad.b); ctx.stroke();
   ctx.fillStyle = INK;
-  if (xLabel) ctx.fillText(xLabel, (pad.l + W - pad.r) / 2, H - font * 1.45);
+  if (xLabel) {
+    const choices = Array.isArray(xLabel) ? xLabel : [xLabel];
+    const room = W - pad.l - pad.r;
+    const label = choices.find((t) => ctx.measureText(t).width <= room) || choices[choices.length - 1];
+    ctx.fillText(label, (pad.l + W - pad.r) / 2, H - font * 1.45);
+  }
   if (yLabel) {
     ctx.save(); ctx.translate(font * 0.15, (pad.t + H - pad.b) / 2); ctx.rotate(-Math.PI / 2);
     ctx.textBaseline = "top"; ctx.fillText(yLabel, 0, 0); ctx.restore();
   }
 
+  // Where things are drawn (canvas px), so the legend can go where it hides least.
+  const occupied = [];
+  const mark = (x, y) => occupied.push([x, y]);
   ctx.save();
   ctx.beginPath(); ctx.rect(pad.l, pad.t - 2, W - pad.l - pad.r + 2, H - pad.t - pad.b + 4); ctx.clip();
   // the threshold
@@ -142,6 +162,7 @@ export function drawPlot(canvas, opts) {
       const x = xLog ? a * (b / a) ** (i / 60) : a + (b - a) * (i / 60);
       const y = fit.a * x ** -fit.alpha + fit.floor;
       if (i === 0) ctx.moveTo(px(x), py(y)); else ctx.lineTo(px(x), py(y));
+      mark(px(x), py(y));
     }
     ctx.stroke();
     ctx.setLineDash([]);
@@ -157,11 +178,18 @@ export function drawPlot(canvas, opts) {
       ctx.beginPath();
       ps.forEach((p, i) => (i ? ctx.lineTo(px(p.x), py(p.y)) : ctx.moveTo(px(p.x), py(p.y))));
       ctx.stroke();
+      for (let i = 1; i < ps.length; i++) {
+        for (let f = 0.25; f < 1; f += 0.25) {
+          mark(px(ps[i - 1].x) + (px(ps[i].x) - px(ps[i - 1].x)) * f, py(ps[i - 1].y) + (py(ps[i].y) - py(ps[i - 1].y)) * f);
+        }
+      }
       ctx.setLineDash([]);
     }
     if (s.dots === false) continue;
     for (const p of ps) {
       const x = px(p.x), y = py(p.y);
+      mark(x, y);
+      mark(x, y); // points count double: hiding one hides a result
       if (p.lo !== undefined && p.hi !== undefined && p.hi > p.lo && (!yLog || p.lo > 0)) {
         ctx.lineWidth = Math.max(1, style.line * 0.6);
         ctx.beginPath(); ctx.moveTo(x, py(p.lo)); ctx.lineTo(x, py(p.hi)); ctx.stroke();
@@ -177,30 +205,25 @@ export function drawPlot(canvas, opts) {
   }
   ctx.restore();
 
-  // legend (top right) and labels
-  const entries = [...series.filter((s) => s.label).map((s) => ({ label: s.label, color: s.color, dash: s.dash })),
-    ...(fit && fitLabel ? [{ label: fitLabel, color: FIT, dash: [9, 5] }] : []),
-    ...(vline && vline.label ? [{ label: vline.label, color: MARK, dash: [6, 4] }] : [])];
-  if (entries.length) {
-    const lf = Math.round(font * 0.9);
+  if (entries.length && !legendAbove) {
+    const lf = legendFont;
     ctx.font = `${lf}px system-ui, sans-serif`;
     const rowH = lf * 1.35;
     const boxW = Math.min(W * 0.6, Math.max(...entries.map((e) => ctx.measureText(e.label).width)) + lf * 3.2);
     const boxH = entries.length * rowH + lf * 0.6;
-    const bx = W - pad.r - boxW - 4, by = pad.t + 4;
+    const corners = [[W - pad.r - boxW - 4, pad.t + 4], [pad.l + 4, pad.t + 4],
+      [W - pad.r - boxW - 4, H - pad.b - boxH - 4], [pad.l + 4, H - pad.b - boxH - 4]];
+    const hidden = ([x, y]) => occupied.filter(([u, v]) => u >= x - 4 && u <= x + boxW + 4 && v >= y - 4 &&
+      v <= y + boxH + 4).length;
+    const [bx, by] = corners.reduce((best, c) => (hidden(c) < hidden(best) ? c : best), corners[0]);
+    if (hidden([bx, by]) > 0) return drawPlot(canvas, { ...opts, legendAbove: true }); // no free corner
     ctx.fillStyle = "rgba(255,255,255,.88)"; ctx.strokeStyle = "#ccc"; ctx.lineWidth = 1;
     ctx.fillRect(bx, by, boxW, boxH); ctx.strokeRect(bx, by, boxW, boxH);
-    ctx.textAlign = "left"; ctx.textBaseline = "middle";
-    entries.forEach((e, i) => {
-      const y = by + lf * 0.3 + rowH * (i + 0.5);
-      ctx.strokeStyle = e.color; ctx.lineWidth = style.line; ctx.setLineDash(e.dash || []);
-      ctx.beginPath(); ctx.moveTo(bx + lf * 0.5, y); ctx.lineTo(bx + lf * 2.2, y); ctx.stroke();
-      ctx.setLineDash([]);
-      ctx.fillStyle = INK;
-      let label = e.label;
-      while (ctx.measureText(label).width > boxW - lf * 3 && label.length > 4) label = `${label.slice(0, -2)}…`;
-      ctx.fillText(label, bx + lf * 2.6, y);
-    });
+    entries.forEach((e, i) => legendEntry(ctx, e, bx + lf * 0.5, by + lf * 0.3 + rowH * (i + 0.5), lf, boxW - lf * 3,
+      style.line));
+  } else if (entries.length) {
+    ctx.font = `${legendFont}px system-ui, sans-serif`;
+    for (const { e, x, y } of above.places) legendEntry(ctx, e, x, y, legendFont, W, style.line);
   }
   if (note) {
     ctx.font = `${Math.round(font * 0.95)}px system-ui, sans-serif`;
@@ -208,6 +231,31 @@ export function drawPlot(canvas, opts) {
     ctx.fillText(note, pad.l + font * 0.4, pad.t + 2);
   }
   return drawn;
+}
+
+function legendEntry(ctx, e, x, y, lf, room, line) {
+  ctx.strokeStyle = e.color; ctx.lineWidth = line; ctx.setLineDash(e.dash || []);
+  ctx.beginPath(); ctx.moveTo(x, y); ctx.lineTo(x + lf * 1.7, y); ctx.stroke();
+  ctx.setLineDash([]);
+  ctx.fillStyle = INK; ctx.textAlign = "left"; ctx.textBaseline = "middle";
+  let label = e.label;
+  while (ctx.measureText(label).width > room && label.length > 4) label = `${label.slice(0, -2)}…`;
+  ctx.fillText(label, x + lf * 2.1, y);
+}
+
+/** Entries flowing in rows between x0 and x1, from the top: their places and the height. */
+function legendRows(ctx, entries, lf, x0, x1) {
+  ctx.font = `${lf}px system-ui, sans-serif`;
+  const rowH = lf * 1.4;
+  const places = [];
+  let x = x0, y = lf * 0.8;
+  for (const e of entries) {
+    const w = ctx.measureText(e.label).width + lf * 3;
+    if (x > x0 && x + w > x1) { x = x0; y += rowH; }
+    places.push({ e, x, y });
+    x += w;
+  }
+  return { places, height: y + lf * 0.6 };
 }
 
 /** n blues from light (small) to dark (large): the series' order means size. */

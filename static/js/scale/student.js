@@ -22,6 +22,7 @@ let renewTimer = null;
 let lastFrame = null;
 let summary = null;
 const mine = new Set(); // width/depth/train_size of the cells this student sent
+const sent = []; // test errors of the cells this student sent
 
 async function api(path, body, method = body === undefined ? "GET" : "POST") {
   const r = await fetch(path.startsWith("/api") ? path : API + path, {
@@ -50,7 +51,7 @@ function describe(cell) {
     random_features: `${cell.width} random ReLU features, least squares` }[cell.model];
   const noise = cell.label_noise ? `, ${Math.round(cell.label_noise * 100)} % noisy labels` : "";
   const budget = cell.model === "random_features" ? "solved exactly" : `${cell.steps} steps`;
-  return `${model} · ${cell.train_size} training ${cell.dataset} images${noise} · seed ${cell.seed} · ${budget}`;
+  return `${model} · ${cell.train_size} training images of ${cell.dataset}${noise} · seed ${cell.seed} · ${budget}`;
 }
 
 async function join() {
@@ -64,8 +65,10 @@ async function join() {
       await train(answer.cells[0], answer.lease_seconds);
     } else {
       job = null;
-      say(answer.message ? `${answer.message[0].toUpperCase()}${answer.message.slice(1)}.` : "Nothing to train right now.");
-      setTimeout(() => $("#sj-more").checked && !job && join(), 10_000); // a lapsed lease may free one
+      const complete = answer.progress.done === answer.progress.total;
+      say(complete ? "The experiment is complete: every cell is on the lecturer's plot. Thank you!"
+        : "Every cell is taken right now; waiting for one to come free.", complete ? "ok" : "");
+      if (!complete) setTimeout(() => $("#sj-more").checked && !job && join(), 5000); // a lapsed lease frees one
     }
   } catch (err) {
     say(err.status === 404 ? "This class experiment has ended." : `Could not join: ${err.message}`, "danger");
@@ -129,7 +132,14 @@ async function finish(result) {
   const cell = job.cell;
   try {
     const answer = await api(job.result_url, { lease: job.lease, result });
-    mine.add(`${cell.width}/${cell.depth}/${cell.train_size}`);
+    if (answer.accepted) {
+      mine.add(`${cell.width}/${cell.depth}/${cell.train_size}`);
+      sent.push(fmtMetric("test_error", result.test_error));
+      const el = $("#sj-sent");
+      el.hidden = false;
+      el.textContent = `You sent ${sent.length} cell${sent.length === 1 ? "" : "s"} to the class plot ` +
+        `(test error ${sent.join(", ")}).`;
+    }
     say(answer.accepted
       ? `Sent: test error ${fmtMetric("test_error", result.test_error)}. Your point is on the lecturer's plot.`
       : `Not counted: ${answer.reason}.`, answer.accepted ? "ok" : "");

@@ -7,9 +7,9 @@ const ORANGE = "rgb(245,147,34)";
 const GREY = "#8a8f94";
 
 export const AXES = {
-  parameters: { label: "Parameters (trained weights)", letter: "N", models: ["mlp", "cnn"] },
+  parameters: { label: ["Parameters (trained weights)", "Parameters"], letter: "N", models: ["mlp", "cnn"] },
   train_size: { label: "Training images", letter: "D", models: ["mlp", "cnn"] },
-  flops: { label: "Training compute (FLOPs)", letter: "C", models: ["mlp", "cnn"] },
+  flops: { label: ["Training compute (FLOPs)", "Compute (FLOPs)"], letter: "C", models: ["mlp", "cnn"] },
   width: { label: "Random features p", letter: "p", models: ["random_features"] },
   steps: { label: "Gradient-descent steps", letter: "t", models: ["random_features"] },
 };
@@ -96,8 +96,9 @@ export function plotFor(axis, metric, summary, cells, model, mine = new Set()) {
     const trainKey = isError(metric) ? "train_error" : "train_loss";
     series.push({ label: `training ${isError(metric) ? "error" : "loss"}`, color: GREY, dash: [5, 4], small: true,
       points: row.map((p) => ({ x: p.width, y: p.mean[trainKey] })).filter((q) => !yLog || q.y > 0) });
-    return { ...base, xLabel: "Random features p (trained weights: 10·p)", series, fit: null, fitLabel: "",
-      vline: isFinite(n) ? { x: n, label: `p = n = ${grouped(n)} training images` } : null };
+    return { ...base, xLabel: ["Random features p (trained weights: 10·p)", "Random features p"], series,
+      fit: null, fitLabel: "",
+      vline: isFinite(n) ? { x: n, label: [`p = n = ${grouped(n)} training images`, `p = n = ${grouped(n)}`] } : null };
   }
   // steps: the gradient-descent path of a few widths, the threshold's in orange
   const done = cells.filter((c) => c.status === "done" && c.result && c.train_size === n);
