@@ -208,6 +208,7 @@ function duration(seconds) {
 
 function showClass() {
   const on = sweep?.mode === "class";
+  $("#sc").classList.toggle("class-on", on);
   $("#sc-class-on").hidden = !on;
   $("#sc-class-off").hidden = on;
   if (!on) return;
