@@ -8,7 +8,9 @@ functions here turn them into what the lab plots and reports:
 - `scaling_fits`: power laws with a floor (`engine.powerlaw`) of a metric against
   parameters (the points trained on the largest training set), against training examples
   (the largest model) and against compute (the compute frontier: over every checkpoint of
-  every cell on the largest training set, the points no cheaper checkpoint beats);
+  every cell on the largest training set, the points no cheaper checkpoint beats; the fit
+  starts where the frontier has fallen to half its first value, as the first steps of
+  training are a transient no power law describes);
 - `double_descent`: for a random-features sweep through p = n, where the peak is, how high,
   and its neighbours.
 """
@@ -146,11 +148,12 @@ def scaling_fits(results: Results, metric: str = "test_error") -> dict:
     out["train_size"] = {"parameters": biggest.parameters, "x": [p.train_size for p in by_model],
                          "y": [p.mean[metric] for p in by_model]}
     fx, fy = compute_frontier([(c, r) for c, r in results if c.train_size == n_max], metric)
-    out["flops"] = {"train_size": n_max, "x": fx, "y": fy}
+    start = next((i for i, v in enumerate(fy) if v <= fy[0] / 2), len(fy))
+    out["flops"] = {"train_size": n_max, "x": fx, "y": fy, "fit_from": start}
     for axis in AXES:
         entry = out[axis]
-        distinct = len(set(entry["x"]))
-        entry["fit"] = _fit(entry["x"], entry["y"]) if distinct >= 3 else None
+        x, y = entry["x"][entry.get("fit_from", 0):], entry["y"][entry.get("fit_from", 0):]
+        entry["fit"] = _fit(x, y) if len(set(x)) >= 3 else None
     return out
 
 

@@ -45,7 +45,8 @@ export function plotFor(axis, metric, summary, cells, model, mine = new Set()) {
   const fits = summary?.fits?.[metric] || {};
   const fitEntry = fits[axis] || null;
   const fit = fitEntry?.fit || null;
-  const fitLabel = fit ? `fit: ${AXES[axis].letter}^−${fit.alpha.toFixed(2)}, floor ${fmtMetric(metric, fit.floor)}` : "";
+  const fitLabel = !fit ? "" : `fit: ${AXES[axis].letter}^−${fit.alpha.toFixed(2)}` +
+    (fit.floor > 0 ? `, floor ${fmtMetric(metric, fit.floor)}` : "");
 
   if (axis === "parameters" || axis === "train_size") {
     const key = axis === "parameters" ? (p) => p.train_size : (p) => `${p.depth}×${p.width}`;
@@ -69,16 +70,23 @@ export function plotFor(axis, metric, summary, cells, model, mine = new Set()) {
   if (axis === "flops") {
     const nMax = fitEntry?.train_size;
     const done = cells.filter((c) => c.status === "done" && c.result && c.train_size === nMax);
-    const widths = [...new Set(done.map((c) => c.width))].sort((a, b) => a - b);
-    const colors = blues(widths.length);
-    const series = done.map((c) => ({
-      label: "", color: colors[widths.indexOf(c.width)], dots: false, width: 1.5,
-      points: c.result.curve.flops.map((f, i) => ({ x: f, y: c.result.curve[metric][i] })),
-    }));
-    widths.forEach((w, i) => {
-      const any = done.find((c) => c.width === w);
-      series.push({ label: modelName({ ...any, depth: any.depth }, model), color: colors[i], line: false, dots: false,
-        points: [] });
+    // one learning curve per model: its seeds' checkpoints averaged (they share steps and compute)
+    const models = new Map();
+    for (const c of done) {
+      const k = `${c.depth}×${c.width}`;
+      if (!models.has(k)) models.set(k, []);
+      models.get(k).push(c);
+    }
+    const order = [...models.values()].sort((a, b) => a[0].parameters - b[0].parameters);
+    const colors = blues(order.length);
+    const series = order.map((group, i) => {
+      const curve = group[0].result.curve;
+      return {
+        label: modelName(group[0], model), color: colors[i], dots: false, width: 1.8,
+        points: curve.flops.map((f, j) => ({
+          x: f, y: group.reduce((s, c) => s + (c.result.curve[metric][j] ?? NaN), 0) / group.length,
+        })),
+      };
     });
     if (fitEntry) {
       series.push({ label: "compute frontier", color: "#111", line: false, small: true,
@@ -143,7 +151,8 @@ export function fitText(axis, metric, summary) {
     : axis === "train_size" ? `for ${grouped(entry.parameters)} parameters` : `compute frontier, ${grouped(entry.train_size)} images`;
   if (!fit) return `A power law needs three values on this axis (${on}).`;
   const floor = fit.floor > 0 ? ` + ${+fit.floor.toPrecision(2)}` : "";
-  return `${what} ≈ ${+fit.a.toPrecision(3)} · ${AXES[axis].letter}^−${fit.alpha.toFixed(2)}${floor}: ` +
+  const scale = fit.a >= 1e4 ? short(fit.a) : +fit.a.toPrecision(3);
+  return `${what} ≈ ${scale} · ${AXES[axis].letter}^−${fit.alpha.toFixed(2)}${floor}: ` +
     `α = ${fit.alpha.toFixed(2)}, floor ${fmtMetric(metric, fit.floor)}, R² ${fit.r2.toFixed(2)} (${on})`;
 }
 
@@ -161,8 +170,11 @@ export function story(axis, metric, summary) {
         `${side(at.right)}). Past it the error falls again, to ${fmtMetric(dd.metric, dd.widest.value)} at ` +
         `${grouped(dd.widest.width)} features.`;
     }
-    return `No peak at p = n yet: ${fmtMetric(dd.metric, at.value)} at ${grouped(at.width)} features ` +
-      `(${side(at.left)}; ${side(at.right)}). Label noise makes the peak: try 20 %.`;
+    const why = summary?.definition?.ridge > 0
+      ? "With ridge λ > 0 the read-out never fits every label exactly: set λ = 0 to see the peak."
+      : "Give widths just below and just above the number of training images.";
+    return `No peak at p = n: ${fmtMetric(dd.metric, at.value)} at ${grouped(at.width)} features ` +
+      `(${side(at.left)}; ${side(at.right)}). ${why}`;
   }
   const entry = summary?.fits?.[metric]?.[axis];
   if (!entry || entry.x.length < 2) return "";
@@ -170,7 +182,7 @@ export function story(axis, metric, summary) {
   const [x0, y0] = pairs[0], [x1, y1] = pairs[pairs.length - 1];
   const grows = { parameters: "the model grows", train_size: "the training set grows", flops: "training compute grows" }[axis];
   const ratio = x1 / x0;
-  const times = `${ratio >= 10 ? Math.round(ratio) : +ratio.toPrecision(2)}×`;
+  const times = `${ratio >= 10 ? grouped(Math.round(ratio)) : +ratio.toPrecision(2)}×`;
   const alpha = entry.fit ? `: α = ${entry.fit.alpha.toFixed(2)}` : "";
   if (y1 < y0) {
     return `${what} falls from ${fmtMetric(metric, y0)} to ${fmtMetric(metric, y1)} as ${grows} ${times}${alpha}` +
