@@ -142,7 +142,7 @@ export function fitText(axis, metric, summary) {
       ? `Each read-out solves n = ${grouped(n)} equations with p unknowns: p < n cannot fit every label, ` +
         `p = n fits them in exactly one (wild) way, p > n picks the smallest weights that fit.`
       : `Gradient descent from zero, computed exactly: early on every width does well; the p = n model ` +
-        `ends at the peak as it fits the noisy labels.`;
+        `keeps climbing as it fits the noisy labels, towards the peak of the exact fit (its limit).`;
   }
   if (!entry) return "";
   const fit = entry.fit;
