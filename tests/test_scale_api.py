@@ -205,20 +205,20 @@ def test_results_are_checked_before_they_count(client):
 
 
 def test_a_lapsed_lease_goes_to_the_next_student(client_with):
-    c = client_with(scale_lease_seconds=0.3)
+    c = client_with(scale_lease_seconds=1.0)
     s = class_sweep(c, widths=[4], train_sizes=[50], seeds=[13])
     a = c.post(f"/api/v1/scale/sweeps/{s['id']}/join", json={}).json()
     job = a["cells"][0]
-    assert c.post(job["lease_url"], json={"lease": job["lease"]}).json()["expires_in"] == 0.3
+    result = train_in_session(c, job["cell"])  # a trains it, then goes quiet for too long
+    assert c.post(job["lease_url"], json={"lease": job["lease"]}).json()["expires_in"] == 1.0
     assert c.post(f"/api/v1/scale/sweeps/{s['id']}/join", json={}).json()["cells"] == []  # still a's
-    time.sleep(0.5)  # a left without renewing
+    time.sleep(1.3)
     b = c.post(f"/api/v1/scale/sweeps/{s['id']}/join", json={}).json()
     assert [x["k"] for x in b["cells"]] == [job["k"]] and b["number"] == 3  # #2 found nothing free
     state = c.get(f"/api/v1/scale/sweeps/{s['id']}").json()
     assert state["progress"]["reassigned"] == 1 and state["cells"][0]["handed_out"] == 2
     r = c.post(job["lease_url"], json={"lease": job["lease"]})
     assert r.status_code == 409 and "no longer leased to you" in r.json()["detail"]
-    result = train_in_session(c, job["cell"])
     r = c.post(job["result_url"], json={"lease": job["lease"], "result": result})
     assert r.status_code == 409 and "went to another student" in r.json()["detail"]
     mine = b["cells"][0]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import csv
+import functools
 import io
 import time
 from collections.abc import AsyncIterator
@@ -207,6 +208,7 @@ def sweep_qr(sid: str, request: Request, scale: ScaleDep, settings: SettingsDep)
                     headers={"Cache-Control": "private, max-age=3600"})
 
 
+@functools.lru_cache(maxsize=64)
 def _qr_svg(url: str) -> str:
     return qr.svg(url, title=f"Join: {url}")
 
