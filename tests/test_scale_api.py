@@ -13,7 +13,7 @@ import time
 import pytest
 
 from app import sessions
-from app.labs.scale.sweeps import ALPHABET, normalize_code
+from app.labs.scale.store import ALPHABET, normalize_code
 from app.templating import ROOT
 from tests.streams import until
 from tests.test_scale_qr import read as read_qr

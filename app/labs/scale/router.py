@@ -36,7 +36,8 @@ from app.labs.scale.session import (
     result_out,
     shape_out,
 )
-from app.labs.scale.sweeps import ScaleState, Sweep, normalize_code
+from app.labs.scale.store import ScaleState, normalize_code
+from app.labs.scale.sweeps import Sweep
 from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.settings import Settings, get_settings
