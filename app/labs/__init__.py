@@ -32,6 +32,9 @@ LABS: list[Lab] = [
     Lab("selfsupervised", "Self-supervised learning",
         "Contrastive learning without labels: two views of a digit pulled together, the batch pushed apart.",
         "Scaling vision: self-supervised learning"),
+    Lab("scale", "The era of scale",
+        "Scaling curves and double descent, measured by the class itself: every student trains one cell.",
+        "2020+: the era of scale"),
 ]
 
 BY_SLUG = {lab.slug: lab for lab in LABS}
