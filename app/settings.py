@@ -37,6 +37,12 @@ class Settings(BaseSettings):
     # Σ over runs of iterations × (1 + data points an update evaluates / 64), twice with internals
     max_optimizer_work: int = 150_000
     max_optimizer_points: int = 128_000  # runs × points per path in one answer
+    # The ConvNet lab: layers in a network, its parameters (weights and biases), and generated
+    # images (the shapes set). One mini-batch step costs batch × multiply-accumulates per image
+    # in the work budgets above.
+    max_convnet_layers: int = 16
+    max_convnet_parameters: int = 250_000
+    max_images: int = 5000
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"

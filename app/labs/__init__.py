@@ -26,6 +26,9 @@ LABS: list[Lab] = [
     Lab("optimizers", "Optimizers race",
         "GD, momentum, AdaGrad, RMSProp and Adam on loss surfaces; step size and stopping.",
         "SGD, momentum and adaptive methods"),
+    Lab("convnet", "ConvNet",
+        "A small CNN learns its filters live on handwritten digits: feature maps, confusion, your drawing.",
+        "ConvNets"),
 ]
 
 BY_SLUG = {lab.slug: lab for lab in LABS}
