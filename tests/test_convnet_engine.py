@@ -88,6 +88,12 @@ def test_plan_names_the_layer_as_build_does():
         list(plan(spec, (1, 8, 8), 10))
     assert str(planned.value) == str(built.value)
     assert planned.value.index == "8"
+    with pytest.raises(ArchitectureError) as built:
+        build([{"type": "dense", "units": 4}, {"type": "conv", "filters": 6}], (1, 8, 8))
+    with pytest.raises(ArchitectureError) as planned:
+        list(plan([{"type": "dense", "units": 4}, {"type": "conv", "filters": 6}], (1, 8, 8)))
+    assert str(planned.value) == str(built.value) == (
+        "layer 2 (conv 6 filters 3×3): needs image maps (C, H, W) but gets 4 features")
     with pytest.raises(ArchitectureError, match=r"layer 1 \(dense 0\): a dense layer needs at least one"):
         list(plan([{"type": "dense", "units": 0}], (1, 8, 8)))
 

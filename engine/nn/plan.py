@@ -86,8 +86,11 @@ def _conv(s: Spec, shape: Shape, rng: np.random.Generator, index: str) -> Planne
     filters = int(s.get("filters", 8))
     if filters < 1:
         raise ValueError("a convolution needs at least one filter")
-    one = _layer({**s, "filters": 1}, shape, "he", rng, index)
-    assert isinstance(one, Conv2D)
-    _, Ho, Wo = one.output_shape(shape)
+    try:
+        one = _layer({**s, "filters": 1}, shape, "he", rng, index)
+        assert isinstance(one, Conv2D)
+        _, Ho, Wo = one.output_shape(shape)
+    except ArchitectureError as e:  # say it of the layer asked for, not of the stand-in
+        raise ArchitectureError(index, s, e.message) from None
     taps = one.params["w"].size  # C·kh·kw
     return PlannedLayer(index, _label(s), (filters, Ho, Wo), filters * (taps + 1), taps * filters * Ho * Wo)

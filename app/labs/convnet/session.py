@@ -198,7 +198,8 @@ class ConvNetRunner:
     unless the last evaluation is under EVAL_AGE seconds old and the training since cost less
     than half an evaluation (steps · 3 · batch < n_test / 2 forward passes): while playing one
     step a frame, the test set is read every few frames instead of costing four steps' work in
-    every one; a paused run's frame (after a step, a reset, a change) is always exact.
+    every one; a paused run's frame (after a step, a reset, a change) is always exact, and a
+    `set` (an empty one too: the page sends one when playing stops) answers with an exact frame.
     """
 
     FRAME = ("metrics", "filters", "maps", "confusion", "predictions")
@@ -255,6 +256,7 @@ class ConvNetRunner:
         layers and init start it over (`"reset": true`). `weights` ({layer: {param: values}}
         as `include=weights` gives them) replaces the network's parameters after the change.
         """
+        self._evaluated = None  # a set always answers with an exact frame (an empty one asks for it)
         params = dict(params)
         weights = params.pop("weights", None)
         picture = {k: params.pop(k) for k in ("image", "drawing") if k in params}
@@ -283,7 +285,6 @@ class ConvNetRunner:
             if not isinstance(weights, dict):
                 raise ValueError("weights: give {layer: {parameter: values}} as include=weights gives them")
             self.trainer.set_weights(weights)
-            self._evaluated = None
         if example is not None:
             self.example, own = example, None
         if own is not None and own.shape != cfg.image_shape:

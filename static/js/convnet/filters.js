@@ -90,7 +90,7 @@ export class FilterPanel {
         });
       } else {
         const avail = Math.max(120, part.block.clientWidth - font * 2.2);
-        const cell = Math.max(2, Math.min(Math.round(font * 0.6), Math.floor(avail / (D * (kw + 0.5)))));
+        const cell = Math.max(2, Math.min(Math.round(font * 0.8), Math.floor(avail / (D * (kw + 0.5)))));
         const gap = Math.max(2, Math.round(cell * 0.5));
         const lab = Math.round(font * 1.6);
         const W = lab + D * (kw * cell + gap), H = lab + C * (kh * cell + gap);

@@ -139,6 +139,8 @@ function onFrame(msg) {
 }
 
 function onStatus(msg) {
+  // Frames while playing read the test set every few steps; a stopped run gets an exact one.
+  if (state.playing && !msg.playing) send({ type: "set", params: {} });
   state.playing = msg.playing;
   const btn = $("#cn-play");
   btn.setAttribute("aria-label", msg.playing ? "Pause" : "Play");
@@ -382,6 +384,7 @@ function inspect(t = null, p = null) {
   const r = $("#cn-confusion").getBoundingClientRect();
   const at = t === null ? null : confusion.cellCentre(t, p);
   return {
+    session: state.session,
     confusion: state.frame?.confusion ?? null,
     cell: state.cell,
     strip: strip.items,
