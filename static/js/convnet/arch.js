@@ -200,7 +200,11 @@ export class ArchBuilder {
   showNorms(norms) {
     for (const [name, el] of this.norms) {
       const v = norms?.[name];
-      el.textContent = v === undefined || v === null ? "" : `‖∇‖ ${v < 0.01 ? v.toExponential(1) : v.toFixed(2)}`;
+      const none = v === undefined || v === null;
+      el.textContent = none ? "" : `‖∇‖ ${v === 0 ? "0" : v < 0.01 ? v.toExponential(1) : v.toFixed(2)}`;
+      el.classList.toggle("cn-dead", v === 0);
+      el.title = v === 0 ? "No gradient reaches this layer: its units are all off (dead ReLUs), it cannot learn"
+        : "Gradient norm ‖∂L/∂θ‖ of this layer, last mini-batch";
     }
   }
 }

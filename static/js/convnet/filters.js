@@ -67,6 +67,14 @@ export class FilterPanel {
       }
       return part;
     });
+    if (!this.parts.length) {
+      const p = document.createElement("p");
+      p.className = "cn-none";
+      p.textContent = "This network has no convolution layer: no filter slides over the image, every weight " +
+        "of the first dense layer belongs to one pixel.";
+      this.root.replaceChildren(p);
+      return;
+    }
     this.root.replaceChildren(...this.parts.map((p) => p.block));
   }
 

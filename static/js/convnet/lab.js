@@ -33,6 +33,7 @@ const state = {
   drawQueued: false,
   curve: emptyCurve(),
   test: null, // {key, images, labels, classes}
+  waiting: [], // commands given while the session is being created
   cell: null, // [true, predicted] picked in the confusion matrix
   filtersWhen: "now",
   stripKey: "",
@@ -60,6 +61,7 @@ async function post(body) {
 }
 
 function closeSession() {
+  state.waiting = [];
   state.stream?.close();
   state.stream = null;
   if (state.session) fetch(`${API}/sessions/${state.session}`, { method: "DELETE", keepalive: true }).catch(() => {});
@@ -99,10 +101,13 @@ async function start(params, { weights = null } = {}) {
     },
   });
   if (state.params.example) send({ type: "set", params: { example: state.params.example } });
+  for (const command of state.waiting.splice(0)) state.stream.send(command);
 }
 
+/** Send a command; one given before the session's stream exists waits for it. */
 function send(command) {
-  state.stream?.send(command);
+  if (state.stream) state.stream.send(command);
+  else state.waiting.push(command);
 }
 
 function setParams(changes) {
@@ -188,6 +193,10 @@ function showConfig(config) {
   showControls(state.params);
   arch.show(config);
   const r = config.resolved;
+  const digits = config.dataset === "digits";
+  $("#cn-draw-h").textContent = digits ? "Draw a digit" : "Draw a shape";
+  $("#cn-draw-note").textContent = digits ? "Draw large: it is cropped and scaled like the UCI digits."
+    : "The whole pad is averaged down to the image size: where you draw matters.";
   $("#cn-data-note").textContent =
     `${r.n_train} training and ${r.n_test} test images of ${r.image_shape[1]}×${r.image_shape[2]} pixels, ` +
     `${r.classes.length} classes · ${r.batches_per_epoch} mini-batches an epoch`;
@@ -261,6 +270,7 @@ function draw() {
   }
   const filters = state.filtersWhen === "initial" ? config.initial_filters : f.filters;
   if (filters) filterPanel.draw(filters);
+  $("#cn-filters-hint").hidden = !Object.values(filters || {}).some((g) => g.shape[1] === 1);
   drawCurves();
   confusion.draw(f.confusion, classes);
   drawStrip();
