@@ -4,9 +4,11 @@ get a prediction; the embed, presenter and phone views keep the network in sight
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import time
+from urllib.parse import unquote
 
 import httpx
 
@@ -72,10 +74,14 @@ def test_play_past_80_percent_and_the_filters_change(page, server):
     wait_for_frame(page)
     assert filter_images(page) != before
 
-    # each first-layer filter opens in the convolution lab on a photo, its 9 weights in the link
+    # each first-layer filter opens in the convolution lab's kernels-on-images part on a photo,
+    # its 3×3 weights in the link
     href = page.get_attribute('.cn-fl[data-layer="conv1"] a', "href")
-    match = re.fullmatch(r"/labs/convolution\?kernel=([-\d.e,]+)&image=camera", href)
-    assert match and len(match.group(1).split(",")) == 9, href
+    match = re.fullmatch(r"/labs/convolution\?section=images&image=camera&kname=custom&custom=(.+)", href)
+    assert match, href
+    kernel = json.loads(unquote(match.group(1)))
+    assert len(kernel) == 3 and all(len(row) == 3 for row in kernel)
+    assert any(abs(v) > 0.05 for row in kernel for v in row)
 
 
 def test_a_confusion_cell_shows_its_images(page, server):

@@ -7,13 +7,19 @@ import { SIGNED, drawCells, fitCanvas, real, short, values } from "./pixels.js";
 
 const PHOTO = "camera"; // a grey photo the convolution lab ships
 
-/** /labs/convolution?kernel=<k×k values row by row>&image=<photo>: filter `k` of a one-channel grid. */
+/** Filter `k` of a one-channel grid in the convolution lab's "kernels on images" part, on a
+ *  photo: /labs/convolution?section=images&image=camera&kname=custom&custom=[[…],[…],[…]]. */
 export function kernelLink(grid, k) {
   const [, , kh, kw] = grid.shape;
   const q = values(grid);
-  const vals = [];
-  for (let i = 0; i < kh * kw; i++) vals.push(+real(grid, q[k * kh * kw + i]).toPrecision(3));
-  return `/labs/convolution?kernel=${vals.join(",")}&image=${PHOTO}`;
+  const rows = [];
+  for (let i = 0; i < kh; i++) {
+    const row = [];
+    for (let j = 0; j < kw; j++) row.push(+real(grid, q[(k * kh + i) * kw + j]).toPrecision(3));
+    rows.push(row);
+  }
+  const custom = encodeURIComponent(JSON.stringify(rows));
+  return `/labs/convolution?section=images&image=${PHOTO}&kname=custom&custom=${custom}`;
 }
 
 export class FilterPanel {
