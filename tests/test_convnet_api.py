@@ -394,3 +394,18 @@ def test_page_renders_its_controls_and_the_lecture_line(client):
         assert f'data-control="{control}"' in html, control
     assert '"layers": "conv4k5p2,relu,maxpool2"' in html and 'data-main-picture' in html
     assert '<script type="module" src="/static/js/convnet/lab.js">' in html
+
+
+def test_a_diverged_run_is_a_state_and_its_frames_stay_json(client):
+    """A linear stack with a huge step overflows: training stops, numbers become null, maps stay grids."""
+    sid = create(client, layers="dense32,linear,dense32", optimizer="sgd", lr=10)["id"]
+    b = client.post(f"{API}/sessions/{sid}/step", json={
+        "steps": 50, "include": ["metrics", "maps", "filters", "confusion", "predictions"]}).json()
+    assert b["diverged"] is True and b["step"] < 50
+    assert b["metrics"]["diverged"] is True and b["metrics"]["test_loss"] is None
+    assert all(layer["grid"]["dtype"] == "uint8" for layer in b["maps"]["layers"])
+    with client.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
+        frame = until(ws, "frame")
+        assert frame["diverged"] is True
+        ws.send_json({"type": "play"})  # a diverged run does not play
+        assert until(ws, "status")["playing"] is False

@@ -284,8 +284,10 @@ function draw() {
 function drawCurves() {
   const c = state.curve;
   if (!c.step.length) return;
+  const finite = [...c.trainLoss, ...c.testLoss].filter((v) => v !== null && v > 0);
+  const spread = finite.length ? Math.max(...finite) / Math.min(...finite) : 1;
   drawChart($("#cn-loss-chart"), {
-    x: c.step, xLabel: "step", yLabel: "loss", integerX: true,
+    x: c.step, xLabel: "step", yLabel: "loss", integerX: true, log: spread > 1e4, // a blow-up stays readable
     series: [
       { values: c.testLoss, color: "#202124", label: "test" },
       { values: c.trainLoss, color: "#9aa0a6", label: "training", dash: [5, 3] },
