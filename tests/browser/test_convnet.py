@@ -201,3 +201,25 @@ def test_embeds_show_the_whole_network_and_a_phone_puts_it_first(browser, server
         shot(page, "convnet-phone-390x844")
     finally:
         page.context.close()
+
+
+def test_the_architecture_builder_counts_parameters_and_names_a_bad_layer(page, server):
+    page.goto(f"{server}/labs/convnet")
+    wait_for_lab(page)
+    budget = page.locator("#cn-budget")
+    assert budget.inner_text().startswith("1,898 parameters")
+    first_conv = page.locator('#cn-layers li.conv').first
+    first_conv.locator('select[data-key="filters"]').select_option("4")
+    # 4 filters: conv1 4·(9 + 1) = 40, conv2 16·(4·9 + 1) = 592, the output 650
+    budget.filter(has_text="1,282 parameters").wait_for()
+    assert "layers=conv4k3p1" in page.url.replace("%2C", ",")
+    assert "→ 4×8×8 · 40 params" in first_conv.inner_text()
+    page.click('[data-add="pool"]')  # a third pooling: 2×2 → 1×1
+    page.locator('#cn-layers li.pool').nth(2).wait_for()
+    page.click('[data-add="pool"]')  # a fourth cannot fit the 1×1 map
+    message = page.locator("#cn-message")
+    message.filter(has_text="below 1×1").wait_for()
+    said = message.inner_text()
+    assert re.search(r"layer \d+ \(maxpool 2×2\): the 2×2 window does not fit the 1×1 map", said), said
+    assert page.locator('#cn-layers li.pool').count() == 3  # the network stays as it was
+    shot(page, "convnet-builder-error")
