@@ -22,6 +22,12 @@
 // Plot style: plotStyle() gives line widths, point radius and label font size in CSS pixels,
 // read from the CSS variables --plot-line, --plot-grid-line, --plot-point, --plot-font
 // (larger in presenter mode, html.present).
+// Layout: in an embed and on a phone the page takes the compact layout of layout.js (the
+// lab's main picture first); a lab template marks data-main-picture, data-bar, data-dock-first.
+
+import { initLayout } from "./layout.js";
+
+initLayout();
 
 let lab = null;
 let autoplayed = false;

@@ -50,9 +50,14 @@ function controlLabel(el) {
   return label && label.toLowerCase() !== name.toLowerCase() ? `${label} (${name})` : name;
 }
 
+// What a slide rarely needs: the toolbar (presets, share, export, import). A page opened with
+// its own ?hide= keeps that choice instead.
+export const DEFAULT_HIDE = ["toolbar"];
+
 function fillHideList() {
   const box = $("share-hide");
-  const hidden = new Set((document.body.dataset.hide || "").split(",").filter(Boolean));
+  const given = (document.body.dataset.hide || "").split(",").filter(Boolean);
+  const hidden = new Set(given.length ? given : DEFAULT_HIDE);
   // The lab's own controls first, then the toolbar's items.
   const all = [...document.querySelectorAll("[data-control]")];
   const ordered = [...all.filter((el) => !el.closest(".lab-toolbar")), ...all.filter((el) => el.closest(".lab-toolbar"))];

@@ -312,8 +312,11 @@ function draw() {
   if (!surface) return;
   const [[x0, x1], [y0, y1]] = surface.domain;
   const aspect = (y1 - y0) / (x1 - x0);
-  const avail = canvas.parentElement.clientWidth || 520;
-  const w = Math.min(avail, 540 / aspect), h = w * aspect;
+  const wrap = canvas.parentElement;
+  const avail = wrap.clientWidth || 520;
+  // As the main picture of the compact layout (layout.js) the plot fits its box both ways.
+  const w = wrap.closest(".np-stage") ? Math.min(avail, wrap.clientHeight / aspect) : Math.min(avail, 540 / aspect);
+  const h = w * aspect;
   const dpr = window.devicePixelRatio || 1;
   canvas.style.width = `${w}px`; canvas.style.height = `${h}px`;
   canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
