@@ -92,8 +92,9 @@ function apply() {
     const show = (open) => {
       layout.classList.toggle("np-dock-closed", !open);
       toggle.setAttribute("aria-expanded", String(open));
-      toggle.textContent = open ? "▾ Controls" : "▸ Controls";
+      toggle.textContent = open ? "⚙ ▾" : "⚙ ▸";
       toggle.title = open ? "Fold the controls away" : "Show the controls";
+      toggle.setAttribute("aria-label", open ? "Hide the controls" : "Show the controls");
       window.dispatchEvent(new Event("resize")); // the picture may take the room
     };
     toggle.addEventListener("click", () => show(layout.classList.contains("np-dock-closed")));
