@@ -34,12 +34,14 @@ TOO_WIDE = """() => {
     let clipped = false;
     for (let p = el.parentElement; p && p !== document.body; p = p.parentElement) {
       const s = getComputedStyle(p);
-      if (["auto", "scroll", "hidden", "clip"].includes(s.overflowX) && p.getBoundingClientRect().right <= innerWidth + 0.5) {
+      const scroller = ["auto", "scroll", "hidden", "clip"].includes(s.overflowX);
+      if (scroller && p.getBoundingClientRect().right <= innerWidth + 0.5) {
         clipped = true; break;
       }
     }
     if (!clipped && getComputedStyle(el).position !== "fixed") {
-      out.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${[...el.classList].join(".")} → ${Math.round(r.right)}`);
+      const name = `${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}.${[...el.classList].join(".")}`;
+      out.push(`${name} → ${Math.round(r.right)}`);
     }
   }
   return out.slice(0, 8);
@@ -52,7 +54,8 @@ SMALL_TEXT = """() => {
   for (let n = walker.nextNode(); n; n = walker.nextNode()) {
     if (!n.textContent.trim()) continue;
     const el = n.parentElement;
-    if (!el || el.closest("dialog:not([open]), [popover]:not(:popover-open), script, style, .visually-hidden")) continue;
+    const unseen = "dialog:not([open]), [popover]:not(:popover-open), script, style, .visually-hidden";
+    if (!el || el.closest(unseen)) continue;
     const r = el.getBoundingClientRect();
     if (!r.width || !r.height || !el.checkVisibility()) continue;
     const size = parseFloat(getComputedStyle(el).fontSize);
@@ -96,7 +99,7 @@ def test_embed_fills_a_slide_at_both_sizes(page, server, lab):
             f"{lab} at {width}×{height}: the picture sticks out of the frame: {pic}")
         share = pic["width"] * pic["height"] / (width * height)
         assert share >= 0.45, f"{lab} at {width}×{height}: the picture covers only {share:.0%} of the frame"
-        assert pic["height"] >= 0.85 * height, f"{lab} at {width}×{height}: the picture is {pic['height']}px tall"
+        assert pic["height"] >= 0.85 * height, f"{lab} at {width}×{height}: the picture is {pic['height']}px"
 
 
 @pytest.mark.parametrize("lab", LABS)
@@ -104,16 +107,18 @@ def test_presenter_mode_text_is_large_and_nothing_scrolls(page, server, lab):
     url = proposed_embed_url(page, server, lab) + "&present=1"
     g = open_embed(page, url, 960, 540)
     shot(page, f"layout-{lab}-embed-present-960x540")
-    assert g["sw"] <= g["vw"] and g["sh"] <= g["vh"], f"{lab}: the presenter view scrolls ({g['sw']}×{g['sh']})"
+    assert g["sw"] <= g["vw"] and g["sh"] <= g["vh"], f"{lab}: presenter view scrolls ({g['sw']}×{g['sh']})"
     assert page.evaluate(SMALL_TEXT) == []
-    assert page.evaluate("parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--plot-font'))") >= 14
+    plot_font = "parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--plot-font'))"
+    assert page.evaluate(plot_font) >= 14
 
 
 @pytest.mark.parametrize("lab", LABS)
 def test_every_control_hidden_leaves_no_empty_panel(page, server, lab):
     page.goto(f"{server}/labs/{lab}")
     wait_for_lab(page)
-    names = page.eval_on_selector_all("[data-control]", "els => [...new Set(els.map(e => e.dataset.control))]")
+    unique = "els => [...new Set(els.map((e) => e.dataset.control))]"
+    names = page.eval_on_selector_all("[data-control]", unique)
     g = open_embed(page, f"{server}/embed/{lab}?hide={','.join(names)}", 960, 540)
     shot(page, f"layout-{lab}-embed-all-hidden")
     assert g["sw"] <= g["vw"] and g["sh"] <= g["vh"]
@@ -161,3 +166,44 @@ def test_full_page_at_1440x900(page, server, lab):
     g = page.evaluate(GEOMETRY)
     assert g["sw"] <= 1440
     assert g["pic"] and g["pic"]["top"] < 900 and g["pic"]["height"] >= 250
+
+
+# ---- the README's iframe and the slide deck ------------------------------------------------
+
+def test_readme_iframe_example_shows_the_whole_plot(page, server):
+    """The README's own <iframe> snippet, as a lecturer would paste it into a slide."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippet = re.search(r"<iframe [^>]*></iframe>", readme, re.S).group(0)
+    assert 'allow="fullscreen"' in snippet and "allowfullscreen" not in snippet
+    src = re.search(r'src="([^"]+)"', snippet).group(1)
+    width, height = (int(re.search(rf'{k}="(\d+)"', snippet).group(1)) for k in ("width", "height"))
+    url = src.replace("http://127.0.0.1:8000", server).replace("&amp;", "&")
+    g = open_embed(page, url, width, height)
+    shot(page, "layout-readme-iframe")
+    assert g["sw"] <= width and g["sh"] <= height
+    pic = g["pic"]
+    assert pic["left"] >= 0 and pic["top"] >= 0 and pic["right"] <= width and pic["bottom"] <= height
+    assert pic["height"] >= 0.85 * height
+
+
+def test_slide_deck_shows_large_pictures(page, server):
+    """tests/slides/deck.html at a projector's 1280×720: the MLP's output plot and neurons are
+    large enough to see from the back (they were ~150 px and ~24 px)."""
+    deck = (ROOT / "tests" / "slides" / "deck.html")
+    assert "allowfullscreen" not in deck.read_text(encoding="utf-8")
+    page.goto(f"{deck.as_uri()}?base={server}")
+    page.click(".slide.current h1")
+    page.keyboard.press("ArrowRight")
+    page.keyboard.press("ArrowRight")  # the MLP slide
+    frame = page.frame_locator("#mlp-frame")
+    frame.locator("html[data-lab-ready]").wait_for(state="attached", timeout=15_000)
+    page.wait_for_timeout(300)
+    plot = frame.locator("#mlp-output").bounding_box()
+    neuron = frame.locator(".network .neuron").first.bounding_box()
+    iframe = page.locator("#mlp-frame").bounding_box()
+    shot(page, "layout-deck-mlp")
+    assert plot["height"] >= 0.85 * iframe["height"], f"the output plot is {plot['height']}px tall"
+    assert plot["y"] + plot["height"] <= iframe["y"] + iframe["height"] + 0.5
+    assert neuron["width"] >= 32, f"neuron thumbnails are {neuron['width']}px"
