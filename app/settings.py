@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -37,6 +38,11 @@ class Settings(BaseSettings):
     # Σ over runs of iterations × (1 + data points an update evaluates / 64), twice with internals
     max_optimizer_work: int = 150_000
     max_optimizer_points: int = 128_000  # runs × points per path in one answer
+    # Short links (/s/<id>) for share links too long for chat or a proxy: where they are kept
+    # (one small file each; mount a volume there in a container), the longest link kept, how many.
+    links_dir: Path = Path.home() / ".local" / "state" / "neural-playground" / "links"
+    max_link_bytes: int = 262_144
+    max_links: int = 100_000
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"

@@ -10,11 +10,12 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app import presets
+from app import labels, presets
 from app.labs import BY_SLUG, LABS
 
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
+templates.env.globals.update(control_label=labels.control_label, hyper_label=labels.hyper_label)
 
 _TRUE = {"1", "true", "yes", "on"}
 

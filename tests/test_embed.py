@@ -133,7 +133,7 @@ def test_embed_view_drops_chrome_and_honours_hide(bare):
     assert 'data-hide="lr,seed,share"' in html
     assert 'data-control="lr" hidden' in html
     assert 'data-control="seed" hidden' in html
-    assert 'data-control="dataset">' in html  # not hidden
+    assert re.search(r'data-control="dataset" data-label="[^"]*">', html)  # not hidden
     assert re.search(r'data-action="share" data-control="share" hidden', html)
     assert 'data-control="toolbar" data-label' in html  # not hidden
 

@@ -41,13 +41,9 @@ function labQuery() {
   return q;
 }
 
-/** "Learning rate (lr)": the control's own label (data-label, aria-label or its text). */
+/** What the dialog calls a control: its data-label (macros.ctl(name, label), app/labels.py). */
 function controlLabel(el) {
-  const name = el.dataset.control;
-  const text = el.dataset.label || el.getAttribute("aria-label") ||
-    el.querySelector("label, legend, summary, span, h2, h3")?.textContent || el.textContent || "";
-  const label = text.replace(/\s+/g, " ").trim().slice(0, 40);
-  return label && label.toLowerCase() !== name.toLowerCase() ? `${label} (${name})` : name;
+  return el.dataset.label || el.dataset.control;
 }
 
 // What a slide rarely needs: the toolbar (presets, share, export, import). A page opened with
@@ -58,23 +54,33 @@ function fillHideList() {
   const box = $("share-hide");
   const given = (document.body.dataset.hide || "").split(",").filter(Boolean);
   const hidden = new Set(given.length ? given : DEFAULT_HIDE);
-  // The lab's own controls first, then the toolbar's items.
+  // The lab's own controls first, then the toolbar's items, each group under its heading.
   const all = [...document.querySelectorAll("[data-control]")];
-  const ordered = [...all.filter((el) => !el.closest(".lab-toolbar")), ...all.filter((el) => el.closest(".lab-toolbar"))];
-  const names = [...new Set(ordered.map((el) => el.dataset.control))];
-  box.replaceChildren(
-    ...names.map((name) => {
+  const inToolbar = (el) => el.closest(".lab-toolbar");
+  const group = (title, els) => {
+    const names = [...new Set(els.map((el) => el.dataset.control))];
+    const part = document.createElement("div");
+    part.className = "hide-group";
+    const head = document.createElement("h3");
+    head.textContent = title;
+    const list = document.createElement("div");
+    list.className = "checks";
+    list.append(...names.map((name) => {
       const el = document.querySelector(`[data-control="${CSS.escape(name)}"]`);
       const label = document.createElement("label");
       label.className = "check";
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.value = name;
-      box.checked = hidden.has(name);
-      label.append(box, " ", controlLabel(el));
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.value = name;
+      input.checked = hidden.has(name);
+      label.append(input, " ", controlLabel(el));
       return label;
-    }),
-  );
+    }));
+    part.append(head, list);
+    return part;
+  };
+  box.replaceChildren(group("In the lab", all.filter((el) => !inToolbar(el))),
+    group("In the toolbar", all.filter(inToolbar)));
 }
 
 /** The embed URL and <iframe> snippet for the current state and the dialog's choices. */
@@ -92,16 +98,60 @@ function escapeAttr(text) {
   return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 }
 
+// Past this many characters chat apps, learning platforms and some proxies cut or refuse a
+// link (a lab's own points make 15–60 KB): the dialog then offers a short link the server keeps.
+export const LONG_LINK = 2000;
+const shortLinks = new Map(); // full URL → Promise of its short URL
+let shareToken = 0;
+
+/** The short /s/<id> address of `full` (POST /api/v1/links), made once per link. */
+function shorten(full) {
+  if (!shortLinks.has(full)) {
+    const { pathname, search } = new URL(full);
+    const made = fetch("/api/v1/links", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ url: pathname + search }),
+    }).then(async (r) => {
+      const body = await r.json();
+      if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : r.statusText);
+      return `${location.origin}${body.url}`;
+    });
+    made.catch(() => shortLinks.delete(full));
+    shortLinks.set(full, made);
+  }
+  return shortLinks.get(full);
+}
+
+const kb = (text) => `${Math.round(text.length / 102.4) / 10} KB`;
+
 function updateShare() {
-  $("share-url").value = location.href;
-  const url = embedURL();
+  const link = location.href, embed = embedURL();
+  showShare(link, embed);
+  const note = $("share-note");
+  const long = link.length > LONG_LINK || embed.length > LONG_LINK;
+  note.hidden = !long;
+  if (!long) return;
+  const mine = ++shareToken;
+  note.textContent = `This link is ${kb(link)} long: making a short one…`;
+  Promise.all([link, embed].map((u) => (u.length > LONG_LINK ? shorten(u) : u))).then(([l, e]) => {
+    if (mine !== shareToken) return;
+    showShare(l, e);
+    note.textContent = `The full link is ${kb(link)}, too long for chat, a learning platform or some proxies: ` +
+      "these short links are kept by this server and open the same run.";
+  }).catch((err) => {
+    if (mine === shareToken) note.textContent = `This link is ${kb(link)} long and could not be shortened: ${err.message}`;
+  });
+}
+
+function showShare(link, url) {
+  $("share-url").value = link;
   const w = Math.max(320, Number($("share-width").value) || 960);
   const h = Math.max(180, Number($("share-height").value) || 540);
   const title = `Neural Playground: ${document.title.split(" · ")[0]}`;
   $("share-embed-url").value = url;
   $("share-snippet").value =
     `<iframe src="${escapeAttr(url)}" width="${w}" height="${h}" title="${escapeAttr(title)}" ` +
-    `style="border:0" allow="fullscreen; clipboard-write" allowfullscreen loading="lazy"></iframe>`;
+    `style="border:0" allow="fullscreen" loading="lazy"></iframe>`;
   $("share-preview").href = url;
 }
 
