@@ -392,6 +392,42 @@ if (bar) {
   if (currentLab()) enable();
 }
 
+// ---- the opened preset: named on the Presets button and in its hint while it still holds ----
+
+// Keys that change how a run plays, not what it shows: they keep the preset's name.
+const PACE_KEYS = ["speed"];
+
+function settingsKey() {
+  const q = labQuery();
+  for (const k of PACE_KEYS) q.delete(k);
+  return [...q.entries()].map(([k, v]) => `${k}=${v}`).sort().join("&");
+}
+
+const presetButton = bar?.querySelector("button.presets");
+const presetHint = document.querySelector("[data-preset-hint]");
+if (document.body.dataset.preset && (presetButton || presetHint)) {
+  const named = presetButton?.innerHTML;
+  const current = document.querySelector("#presets-menu a[aria-current]");
+  let baseline = null; // the settings the preset opened with, once the lab has drawn them
+  const follow = () => {
+    if (baseline === null) return;
+    const holds = settingsKey() === baseline;
+    if (presetButton) {
+      if (holds) presetButton.innerHTML = named; else presetButton.textContent = "Presets";
+    }
+    if (presetHint) presetHint.classList.toggle("np-off", !holds);
+    if (current) {
+      if (holds) current.setAttribute("aria-current", "true"); else current.removeAttribute("aria-current");
+    }
+  };
+  document.addEventListener("np:lab-drawn", () => { if (baseline === null) baseline = settingsKey(); follow(); });
+  document.addEventListener("np:url-synced", follow);
+}
+presetHint?.addEventListener("click", () => {
+  presetHint.setAttribute("aria-expanded", String(presetHint.getAttribute("aria-expanded") !== "true"));
+});
+presetHint?.addEventListener("keydown", (ev) => { if (ev.key === "Enter") presetHint.click(); });
+
 if (dialog) {
   dialog.addEventListener("input", updateShare);
   dialog.addEventListener("change", updateShare);
