@@ -15,7 +15,8 @@ from app.labs import BY_SLUG, LABS
 
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
-templates.env.globals.update(control_label=labels.control_label, hyper_label=labels.hyper_label)
+templates.env.globals.update(control_label=labels.control_label, hyper_label=labels.hyper_label,
+                             hyper_names={k: labels.hyper_label(k) for k in labels.HYPERPARAMETERS})
 
 _TRUE = {"1", "true", "yes", "on"}
 

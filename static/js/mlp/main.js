@@ -33,9 +33,10 @@ const state = {
 };
 
 // ----- messages ------------------------------------------------------------------------
-function showMessage(text, kind = "danger") {
+function showMessage(text, kind = "danger", { field = false } = {}) {
   const box = $("#mlp-message");
   box.className = `banner message ${kind}`;
+  box.dataset.field = field ? "1" : ""; // a field's error goes once a change is accepted
   $("#mlp-message-text").textContent = text;
   box.hidden = false;
 }
@@ -87,7 +88,10 @@ async function start(params, { weights = null } = {}) {
   }
   state.stream = openStream(`${API}/sessions/${body.id}/stream`, {
     config: onConfig, frame: onFrame, status: onStatus,
-    error: (msg) => { showMessage(msg.message); showControls(form, state.params, state.config?.resolved); },
+    error: (msg) => {
+      showMessage(describeDetail(msg.message), "danger", { field: true });
+      showControls(form, state.params, state.config?.resolved);
+    },
   });
 }
 
@@ -103,6 +107,7 @@ function onConfig(msg) {
   const config = msg.config;
   const before = state.config;
   state.config = config;
+  if ($("#mlp-message").dataset.field) $("#mlp-message").hidden = true; // the change was accepted
   if (msg.reset) state.frame = null; // the old run's frame does not fit the new config
   state.params = fromConfig(config, pageKeys(state.params));
   showControls(form, state.params, config.resolved);

@@ -8,6 +8,7 @@ import { COLORS, KINDS, NAMES, coerce, raceBody, urlState } from "./params.js";
 import { arrow, arrowLength, drawHead, drawPath, frame, renderSurface } from "./contour.js";
 import { drawLossChart } from "./losschart.js";
 import { createExplorer } from "./explorer.js";
+import { describeError, hyperLabel } from "../errors.js";
 
 const API = "/api/v1/optimizers";
 const SPEEDS = [1, 2, 5, 10, 20, 50, 100];
@@ -88,20 +89,20 @@ function buildHyper(kind) {
       input = numberInput(cur, set, { min: 0 });
     }
     input.setAttribute("aria-label", `${NAMES[kind]} ${name}`);
-    box.append(field(name, input));
+    box.append(field(hyperLabel(name) || name, input));
   }
   const sel = document.createElement("select");
   sel.setAttribute("aria-label", `${NAMES[kind]} learning-rate schedule`);
   for (const s of Object.keys(catalog.schedules)) sel.append(new Option(s, s, false, s === k.schedule));
   sel.addEventListener("change", () => { k.schedule = sel.value; k.schedule_params = {}; buildHyper(kind); changed(); });
-  box.append(field("lr schedule", sel));
+  box.append(field("Learning-rate schedule", sel));
   for (const [name, def] of Object.entries(catalog.schedules[k.schedule] || {})) {
     const input = numberInput(k.schedule_params[name] ?? def, (v) => {
       if (v === null || v === def) delete k.schedule_params[name]; else k.schedule_params[name] = v;
       changed();
     });
     input.setAttribute("aria-label", `${NAMES[kind]} schedule ${name}`);
-    box.append(field(name, input));
+    box.append(field(hyperLabel(name) || name, input));
   }
 }
 
@@ -209,10 +210,27 @@ function message(text) {
   box.hidden = !text;
 }
 
+const STOP_LABELS = {
+  max_iterations: "Max iterations", grad_tol: "Gradient tolerance ‖∇f‖", loss_tol: "Loss-change tolerance |Δf|",
+  patience: "Patience",
+};
+
+/** A field's name in an error: "Learning rate η of GD", "Condition κ", "Max iterations". */
+function fieldName(path) {
+  const [head, i, key] = path;
+  if (head === "optimizers" && Number.isInteger(i)) {
+    const kind = params.optimizers[i]?.name;
+    const what = key === "hyperparameters" || key === "schedule_params" ? path[3] : key;
+    const label = what ? hyperLabel(what) || what.replace(/_/g, " ") : "settings";
+    return `${label} of ${NAMES[kind] || `optimizer ${i + 1}`}`;
+  }
+  if (head === "stop") return STOP_LABELS[i] || null;
+  if (head === "surface_params" && typeof i === "string") return PARAM_LABELS[i] || null;
+  return null;
+}
+
 function detail(data) {
-  const d = data?.detail;
-  if (Array.isArray(d)) return d.map((e) => `${e.loc.filter((p) => p !== "body").join(".")}: ${e.msg}`).join("; ");
-  return String(d ?? "the server refused the request");
+  return describeError(data?.detail ?? "the server refused the request", fieldName);
 }
 
 // ---------------------------------------------------------------- surface
@@ -244,7 +262,7 @@ async function connect() {
   stream = openStream(`${API}/sessions/${sid}/stream`, {
     frame: onFrame,
     status: (m) => { playing = m.playing; done = m.done; showPlaying(); },
-    error: (m) => message(m.message),
+    error: (m) => message(describeError(m.message, fieldName)),
   });
   stream.send({ type: "speed", steps_per_frame: params.speed });
 }

@@ -4,6 +4,7 @@ import { openStream } from "../stream.js";
 import { labReady, plotStyle, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawPlane, mapping } from "./plane.js";
+import { describeError } from "../errors.js";
 
 const $ = (sel) => document.querySelector(sel);
 const DEFAULTS = {
@@ -148,7 +149,7 @@ async function start(state = null) {
   });
   const body = await res.json();
   if (!res.ok) {
-    const msg = typeof body.detail === "string" ? body.detail : body.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; ");
+    const msg = describeError(body.detail);
     showError(msg);
     importDone(msg);
     return;
@@ -164,7 +165,7 @@ async function start(state = null) {
       if (!ready) { ready = true; labReady(); } // marks the page drawn and starts ?autoplay=1
     },
     status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
-    error: (m) => { showError(m.message); importDone(m.message); },
+    error: (m) => { showError(describeError(m.message)); importDone(m.message); },
   });
   if (state) stream.send({ type: "set", params: { ...apiConfig(), state } });
 }
