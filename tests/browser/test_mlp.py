@@ -191,7 +191,7 @@ def test_hovering_shows_a_neurons_map_and_an_edges_weight(page, server):
     box = page.locator("#mlp-network").bounding_box()
     edge.dispatch_event("mousemove", {"clientX": box["x"] + 100, "clientY": box["y"] + 100})
     expect(tip).to_contain_text("Weight")
-    expect(tip).to_contain_text("X₁ → neuron 1 of layer 1")
+    expect(tip).to_contain_text("x₁ → neuron 1 of layer 1")
 
 
 def test_click_adds_points_and_clear_starts_over(page, server):

@@ -188,7 +188,7 @@ function explain(u) {
   const dot = u.phi.map((x, i) => `${paren(u.w_before[i])}·${paren(x)}`).join(" + ");
   const lines = [
     `Epoch ${u.epoch}, example ${((u.step - 1) % n) + 1} of ${n} (#${u.index + 1}): x = ${vec(u.x)}, y = ${u.y > 0 ? "+1" : "−1"}`,
-    labels.length !== 2 || labels[0] !== "X₁" || labels[1] !== "X₂"
+    labels.length !== 2 || labels[0] !== "x₁" || labels[1] !== "x₂"
       ? `features φ(x) = (${labels.join(", ")}) = ${vec(u.phi)}` : null,
     `score s = w·x + b = ${dot} + ${paren(u.b_before)} = <b>${num(u.score)}</b>`,
     `prediction sign(s) = ${u.prediction > 0 ? "+1" : u.prediction < 0 ? "−1" : "0 (on the line)"}`,
@@ -212,6 +212,7 @@ function render() {
   const u = frame?.update;
   drawPlane($("#pc-canvas"), {
     extent: data.extent, points: data.points, grid: frame?.grid,
+    model: frame ? { features: data.features, w: frame.w, b: frame.b } : null,
     line: frame ? lineOf(frame.w, frame.b) : null,
     before: u && (u.mistake || params.rule === "adaline") ? lineOf(u.w_before, u.b_before) : null,
     current: u ? u.index : null,
