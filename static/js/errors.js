@@ -43,7 +43,7 @@ function numbers(text) {
 function part(text, nameOf) {
   let t = text.trim().replace(/^message:\s*/, "").replace(/^Value error,\s*/, "");
   const m = t.match(/^([A-Za-z_]\w*(?:\.\w+)*):\s+(.*)$/s);
-  if (!m) return numbers(t.charAt(0).toUpperCase() + t.slice(1));
+  if (!m) return numbers(t);
   const path = m[1].split(".").map((k) => (/^\d+$/.test(k) ? +k : k));
   let msg = m[2].replace(/^Value error,\s*/, "").replace(/^Input /, "");
   const key = String(path[path.length - 1]);

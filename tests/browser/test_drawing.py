@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from itertools import pairwise
 
 from playwright.sync_api import expect
 
@@ -103,3 +104,69 @@ def test_mlp_discretized_boundary_is_not_blocky(page, server):
     edges = sum(1 for p in phases if min(p, 1 - p) < 0.12)
     # Blocks put every crossing on a cell edge; a boundary at display resolution crosses anywhere.
     assert edges / total < 0.5, f"{edges} of {total} crossings sit on the grid's cell edges"
+
+
+def chart(page, selector: str) -> dict:
+    return json.loads(page.get_attribute(selector, "data-chart") or "null")
+
+
+def no_overlaps(drawn: dict) -> None:
+    ys = sorted(t["y"] for t in drawn["y"])
+    assert all(b - a >= drawn["y"][0]["h"] for a, b in pairwise(ys)), f"y tick labels overlap: {drawn['y']}"
+    xs = sorted(drawn["x"], key=lambda t: t["x"])
+    for a, b in pairwise(xs):
+        assert b["x"] - a["x"] >= (a["w"] + b["w"]) / 2 + 4, f"x tick labels overlap: {a} {b}"
+
+
+def test_mlp_loss_chart_is_readable_and_the_plot_has_no_blank_band(page, server):
+    page.set_viewport_size({"width": 1440, "height": 900})
+    page.goto(f"{server}/labs/mlp")
+    wait_for_lab(page)
+    for _ in range(3):
+        page.click("#mlp-step")
+    page.wait_for_function("() => +document.querySelector('#mlp-epoch').textContent.replace(/,/g, '') >= 3")
+    page.wait_for_timeout(200)
+    shot(page, "drawing-mlp-loss-chart")
+    assert page.locator("#mlp-loss").bounding_box()["height"] >= 100
+    drawn = chart(page, "#mlp-loss")
+    no_overlaps(drawn)
+    assert all(t["label"].isdigit() for t in drawn["x"]), drawn["x"]  # epochs are whole
+    assert drawn["legend"] == [{"label": "test", "dashed": False}, {"label": "train", "dashed": True}]
+    geom = json.loads(page.get_attribute("#mlp-output", "data-plot"))
+    box = page.locator("#mlp-output").bounding_box()
+    font = 14
+    assert box["height"] - (geom["y0"] + geom["side"]) <= 2.6 * font, "a blank band under the output plot"
+    assert box["width"] - geom["side"] <= 4 * font, "a blank band beside the output plot"
+
+
+def test_counts_get_whole_ticks(page, server):
+    page.goto(f"{server}/labs/perceptron?preset=perceptron-xor-fails")
+    wait_for_lab(page)
+    assert all(t["label"].isdigit() for t in chart(page, "#pc-mistakes")["y"])
+    page.click("#pc-play")
+    expect(page.locator("#pc-verdict")).to_be_visible(timeout=15_000)
+    drawn = chart(page, "#pc-mistakes")
+    assert all(t["label"].isdigit() for t in drawn["y"] + drawn["x"]), drawn
+    no_overlaps(drawn)
+
+
+def test_optimizer_loss_chart_ticks_are_round_numbers(page, server):
+    page.goto(f"{server}/labs/optimizers?surface=bowl&speed=100&max_iterations=203")
+    wait_for_lab(page)
+    page.click("#opt-play")
+    page.wait_for_function("() => document.querySelector('#opt-iter').textContent === '203'", timeout=30_000)
+    page.wait_for_timeout(300)
+    drawn = chart(page, "#opt-chart")
+    shot(page, "drawing-optimizer-chart")
+    no_overlaps(drawn)
+    xs = [int(t["label"]) for t in drawn["x"]]
+    step = xs[1] - xs[0]
+    assert step in (10, 20, 25, 50, 100) and all(x % step == 0 for x in xs), xs
+    page.goto(f"{server}/labs/optimizers?surface=saddle&speed=100&max_iterations=60")  # linear axis
+    wait_for_lab(page)
+    page.click("#opt-play")
+    page.wait_for_function("() => document.querySelector('#opt-iter').textContent === '60'", timeout=30_000)
+    page.wait_for_timeout(300)
+    drawn = chart(page, "#opt-chart")
+    assert not any("e-1" in t["label"] or "e−1" in t["label"] for t in drawn["y"]), drawn["y"]
+    no_overlaps(drawn)

@@ -173,7 +173,7 @@ function draw() {
     const finite = [...h.train_loss, ...h.test_loss].filter((v) => v !== null && v > 0);
     const spread = finite.length ? Math.max(...finite) / Math.min(...finite) : 1;
     drawChart($("#mlp-loss"), {
-      x: h.epochs, xLabel: "epoch", log: spread > 1e4, integerX: true, // a blow-up stays readable
+      x: h.epochs, xLabel: "epoch", log: spread > 1e4, integerX: true, legend: true, // a blow-up stays readable
       series: [
         { values: h.test_loss, color: "#202124", label: "test" },
         { values: h.train_loss, color: "#9aa0a6", label: "train", dash: [5, 3] },

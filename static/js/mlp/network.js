@@ -88,7 +88,8 @@ export class NetworkDiagram {
     // (an embed) the seven inputs get smaller than the neurons instead of shrinking them too.
     const side = (p) => Math.max(10, Math.min(44 * k, p * 0.78));
     const pitchF = (H - top - bottom) / Math.max(feats.length, 1);
-    const pitch = Math.min((H - top - bottom) / Math.max(nOut, ...hidden, 1), 2 * pitchF);
+    // Neurons keep the inputs' rows while those give full-size nodes, else take more room.
+    const pitch = Math.max(pitchF, Math.min((H - top - bottom) / Math.max(nOut, ...hidden, 1), (44 * k) / 0.78));
     const sF = side(pitchF), s = side(pitch);
     const colX = (c) => labelW + (c * (W - s - 10 - labelW)) / (ncols - 1);
     const rowY = (r, c = 1) => (c === 0 ? top + r * pitchF + (pitchF - sF) / 2 : top + r * pitch + (pitch - s) / 2);
@@ -204,7 +205,8 @@ export class NetworkDiagram {
     plus.addEventListener("click", () => this.opts.onNeurons?.(l, +1));
     minus.addEventListener("click", () => this.opts.onNeurons?.(l, -1));
     const count = el("div", "layer-count", head);
-    count.textContent = `${n} neuron${n === 1 ? "" : "s"}`;
+    count.textContent = `${n} `;
+    el("span", "word", count).textContent = `neuron${n === 1 ? "" : "s"}`; // narrow layouts drop the word
     return head;
   }
 

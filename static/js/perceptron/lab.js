@@ -234,7 +234,7 @@ function render() {
   drawChart($("#pc-mistakes"), {
     x: m.map((_, i) => i + 1),
     series: [{ values: m, color: "#b3261e", label: "mistakes" }],
-    xLabel: "epoch", yLabel: "mistakes", integerX: true,
+    xLabel: "epoch", yLabel: "mistakes", integerX: true, integerY: true,
   });
   renderButtons();
 }
