@@ -389,17 +389,20 @@ function drawChart() {
   drawLossChart(chart, { series, log, yLabel: log ? "f − f*" : "f" });
 }
 
+const updates = (n) => `${n} update${n === 1 ? "" : "s"}`;
+
 const REASONS = {
   diverged: (m) => `diverged at iteration ${m.steps + 1}: the steps grew without bound`,
-  gradient_norm: (m) => `converged: ‖∇f‖ < ${params.grad_tol} after ${m.steps} updates`,
-  loss_change: (m) => `stopped: |Δf| < ${params.loss_tol} after ${m.steps} updates`,
+  gradient_norm: (m) => `converged: ‖∇f‖ < ${params.grad_tol} after ${updates(m.steps)}`,
+  loss_change: (m) => `stopped: |Δf| < ${params.loss_tol} after ${updates(m.steps)}`,
   early_stopping: (m) => `early stopping after ${m.steps} (best validation loss at ${m.best_step})`,
   max_iterations: (m) => `hit the iteration limit (${m.steps})`,
 };
 
 function fmt(v) {
   if (v === null || v === undefined) return "–";
-  return Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : (+v.toPrecision(4)).toString();
+  const text = Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : (+v.toPrecision(4)).toString();
+  return text.replace(/-/g, "−"); // a real minus sign, in the exponent too
 }
 
 function drawStatus() {

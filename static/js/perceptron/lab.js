@@ -199,8 +199,10 @@ function explain(u) {
     const factor = rule ? `η·(y − s) = ${num(params.lr)}·(${u.y > 0 ? "1" : "−1"} − ${paren(u.score)})` : `η·y = ${num(params.lr)}·${u.y > 0 ? "(+1)" : "(−1)"}`;
     const scale = u.db;
     lines.push(`update: ${factor} = ${num(scale)}`);
-    lines.push(`w ← w + ${num(scale)}·x = ${vec(u.w_before)} + ${vec(u.dw)} = <b>${vec(u.w_after)}</b>`);
-    lines.push(`b ← b + ${num(scale)} = ${num(u.b_before)} + ${paren(u.db)} = <b>${num(u.b_after)}</b>`);
+    // "w ← w − 1·x", not "w + −1·x": the sign joins the operator.
+    const op = scale < 0 ? "−" : "+";
+    lines.push(`w ← w ${op} ${num(Math.abs(scale))}·x = ${vec(u.w_before)} + ${vec(u.dw)} = <b>${vec(u.w_after)}</b>`);
+    lines.push(`b ← b ${op} ${num(Math.abs(scale))} = ${num(u.b_before)} + ${paren(u.db)} = <b>${num(u.b_after)}</b>`);
   } else {
     lines.push(`no update: w = ${vec(u.w_after)}, b = ${num(u.b_after)}`);
   }
