@@ -109,12 +109,27 @@ const KEYS = {
   f: "fullscreen", F: "fullscreen",
 };
 
+// A select, checkbox, radio or chip clicked with the mouse keeps the focus, but the student
+// only chose a value: space then means play/pause again. Reached with Tab, the control keeps
+// its space (open the list, tick the box).
+let clicked = null;
+document.addEventListener("pointerdown", (ev) => {
+  clicked = ev.target instanceof Element ? ev.target.closest("label, select, input") : null;
+}, true);
+document.addEventListener("keydown", (ev) => { if (ev.key === "Tab") clicked = null; }, true);
+
+function clickedChoice(target) {
+  if (!clicked || !(target.tagName === "SELECT" || ["checkbox", "radio"].includes(target.type))) return false;
+  return clicked === target || clicked.contains(target) || [...(target.labels || [])].includes(clicked);
+}
+
 // Fields that use a key themselves keep it: text fields and selects every key, a slider the
 // arrows, a checkbox the space bar. A lab's buttons do not: after clicking "Step" with the
 // mouse, space still plays/pauses (Enter activates the focused button). The toolbar's
 // buttons and menus keep their keys.
 function fieldUses(target, key) {
   if (!target || !(target instanceof Element)) return false;
+  if (key === " " && clickedChoice(target)) return false;
   if (target.isContentEditable || ["SELECT", "TEXTAREA"].includes(target.tagName)) return true;
   if (target.closest("dialog[open], .lab-toolbar")) return key === " " || key.startsWith("Arrow");
   if (target.tagName === "INPUT") {
