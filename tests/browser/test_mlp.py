@@ -272,3 +272,23 @@ def test_present_mode_layer_headers_sit_above_their_neurons(page, server):
     heads.nth(0).locator("button").first.click()  # the + still takes the click
     expect(page.locator('.network .neuron[data-layer="0"]')).to_have_count(5)
     shot(page, "mlp-present-headers")
+
+
+def test_add_layer_is_disabled_at_the_maximum_with_the_reason(page, server):
+    open_lab(page, server, "hidden=2,2,2,2,2")
+    add = page.locator("#mlp-add-layer")
+    expect(add).to_be_enabled()
+    add.click()
+    expect(page.locator(".layer-head")).to_have_count(6)
+    expect(add).to_be_disabled()
+    reason = add.get_attribute("title") or ""
+    assert "6" in reason and "layers" in reason, reason
+    expect(page.locator("#mlp-layer-word")).to_contain_text("most")  # said on the page, too
+    page.click("#mlp-remove-layer")
+    expect(add).to_be_enabled()
+    # the neurons' + at 8 says why, too
+    page.goto(f"{server}/labs/mlp?hidden=8")
+    wait_for_lab(page)
+    plus = page.get_by_role("button", name="Add a neuron to layer 1")
+    expect(plus).to_be_disabled()
+    assert "8" in (plus.get_attribute("title") or "")

@@ -53,3 +53,14 @@ def test_surface_names_keep_their_maths(page, server):
     assert "X²" not in page.inner_text("#opt-plot-h")
     status = page.inner_text("#opt-status")
     assert "e-" not in status, status
+
+
+def test_a_finished_race_offers_play_not_pause(page, server):
+    page.goto(f"{server}/labs/optimizers?surface=bowl&speed=5&max_iterations=30")
+    wait_for_lab(page)
+    page.click("#opt-play")
+    expect(page.locator("#opt-iter")).to_have_text("30", timeout=20_000)
+    play = page.locator("#opt-play")
+    expect(play).to_be_disabled()
+    expect(play).to_have_attribute("aria-label", "Play")
+    assert page.get_by_role("button", name="Pause").count() == 0

@@ -208,7 +208,7 @@ function renderCheck() {
 }
 
 function renderButtons() {
-  $("#bp-play").textContent = playing ? "❚❚ Pause" : "▶ Play";
+  $("#bp-play").textContent = playing && !frame?.diverged ? "❚❚ Pause" : "▶ Play";
   $("#bp-next").disabled = !!frame?.diverged;
   $("#bp-play").disabled = !!frame?.diverged;
 }

@@ -111,6 +111,7 @@ function onConfig(msg) {
   if (msg.reset) state.frame = null; // the old run's frame does not fit the new config
   state.params = fromConfig(config, pageKeys(state.params));
   showControls(form, state.params, config.resolved);
+  showLayerLimit();
   const structure = structureOf(config);
   if (!before || JSON.stringify(structureOf(before)) !== JSON.stringify(structure)) network.build(structure);
   send({ type: "speed", steps_per_frame: stepsPerFrame(state.params.speed, config.resolved.batches_per_epoch) });
@@ -248,9 +249,21 @@ function changeNeurons(layer, delta) {
   setParams({ hidden });
 }
 
+const maxLayers = () => Math.min(6, choices.limits.max_layers);
+
+/** "+" layer disabled at the most layers, saying so (on the button and beside the count). */
+function showLayerLimit() {
+  const n = state.params.hidden.length, most = maxLayers();
+  const add = $("#mlp-add-layer");
+  add.disabled = n >= most;
+  add.title = add.disabled ? `At most ${most} hidden layers in this lab` : "Add a hidden layer";
+  $("#mlp-remove-layer").disabled = n === 0;
+  if (add.disabled) $("#mlp-layer-word").textContent += " (the most)";
+}
+
 $("#mlp-add-layer").addEventListener("click", () => {
   const hidden = state.params.hidden;
-  if (hidden.length >= Math.min(6, choices.limits.max_layers)) return;
+  if (hidden.length >= maxLayers()) return;
   setParams({ hidden: [...hidden, 2] });
 });
 $("#mlp-remove-layer").addEventListener("click", () => {

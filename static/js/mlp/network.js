@@ -198,6 +198,7 @@ export class NetworkDiagram {
     plus.type = "button"; plus.textContent = "+";
     plus.setAttribute("aria-label", `Add a neuron to layer ${l + 1}`);
     plus.disabled = n >= (this.opts.maxNeurons || 8);
+    if (plus.disabled) plus.title = `At most ${this.opts.maxNeurons || 8} neurons a layer in this lab`;
     const minus = el("button", "round small", head);
     minus.type = "button"; minus.textContent = "−";
     minus.setAttribute("aria-label", `Remove a neuron from layer ${l + 1}`);

@@ -287,6 +287,7 @@ function onFrame(f) {
   });
   have = Math.max(have, f.step);
   done = f.done;
+  if (done && playing) { playing = false; showPlaying(); } // a finished race plays no more
   $("opt-iter").textContent = String(f.step);
   draw();
   if (!ready) { ready = true; labReady(); }

@@ -242,9 +242,9 @@ function render() {
 }
 
 function renderButtons() {
-  $("#pc-play").textContent = playing ? "❚❚ Pause" : "▶ Play";
-  $("#pc-speed").textContent = speed;
   const done = frame && frame.status !== "running";
+  $("#pc-play").textContent = playing && !done ? "❚❚ Pause" : "▶ Play"; // a finished run plays no more
+  $("#pc-speed").textContent = speed;
   for (const id of ["#pc-step", "#pc-epoch", "#pc-play"]) $(id).disabled = !!done;
 }
 
