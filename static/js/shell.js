@@ -7,6 +7,9 @@
 //   exportState() → JSON-able object (config + weights/history), importState(obj)
 //     (either may return a Promise),
 //   canvases() → the canvases a PNG export should include (in drawing order),
+//   picture() → optional: what the PNG shows instead, canvases, svgs or elements holding them
+//     (the MLP's network of node canvases, edges and labels); exported at ≥ 2× resolution,
+//     so the lab's drawing code must read window.devicePixelRatio and redraw on "resize",
 //   svgs() → optional: SVG elements an SVG export should include (else main svg[data-export]),
 //   playing() → optional: true while the lab plays (autoplay then leaves it alone).
 // (which marks <html data-lab-registered="1">) and then calls labReady() once its first frame

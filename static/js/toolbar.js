@@ -210,24 +210,142 @@ function layout(elements, pad = 8) {
   return { width, height, places };
 }
 
-/** The lab's canvases, composed where they sit on screen, as one PNG blob. */
-export async function composePNG() {
-  const canvases = labCanvases();
-  if (!canvases.length) throw new Error("this view has no plots to export");
-  const { width, height, places } = layout(canvases);
-  const scale = Math.min(4, Math.max(1, window.devicePixelRatio || 1,
-    ...canvases.map((c, i) => c.width / places[i].w)));
-  const out = document.createElement("canvas");
-  out.width = Math.round(width * scale);
-  out.height = Math.round(height * scale);
-  const ctx = out.getContext("2d");
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, out.width, out.height);
-  canvases.forEach((c, i) => {
-    const p = places[i];
-    ctx.drawImage(c, p.x * scale, p.y * scale, p.w * scale, p.h * scale);
+/**
+ * The same places with the empty bands between them squeezed to `gap` (a chart far below a
+ * plot on the page sits just under it in the image): along y, then along x.
+ */
+function squeeze({ places }, gap = 16, pad = 8) {
+  for (const [pos, size] of [["y", "h"], ["x", "w"]]) {
+    const order = [...places].sort((a, b) => a[pos] - b[pos]);
+    let reach = pad, shift = 0;
+    const moved = new Map();
+    for (const p of order) {
+      const start = p[pos] - shift;
+      if (start > reach + gap) shift += start - (reach + gap);
+      moved.set(p, p[pos] - shift);
+      reach = Math.max(reach, moved.get(p) + p[size]);
+    }
+    for (const p of places) p[pos] = moved.get(p);
+  }
+  return {
+    width: Math.max(...places.map((p) => p.x + p.w)) + pad,
+    height: Math.max(...places.map((p) => p.y + p.h)) + pad,
+    places,
+  };
+}
+
+/** An <svg> as an image (its computed styles inlined), for drawing onto a canvas. */
+async function svgImage(svg) {
+  const clone = svg.cloneNode(true);
+  inlineStyles(svg, clone);
+  const r = svg.getBoundingClientRect();
+  clone.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  clone.setAttribute("width", r.width); clone.setAttribute("height", r.height);
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(clone)], { type: "image/svg+xml" }));
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    return img;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+const visible = (el) => {
+  const s = getComputedStyle(el);
+  return s.display !== "none" && s.visibility !== "hidden" && Number(s.opacity) > 0 && el.getClientRects().length;
+};
+
+/**
+ * Paint a piece of the page (a canvas, an svg, or an element holding them: the MLP's network
+ * of node canvases, edge svg and labels) onto ctx, whose origin is the element's top left.
+ * Boxes get their background and border, canvases and svgs their pixels, text its font.
+ */
+async function paint(ctx, root) {
+  const origin = root.getBoundingClientRect();
+  const walk = [root, ...root.querySelectorAll("*")];
+  for (const el of walk) {
+    if (!visible(el) || el.closest("svg") && el.closest("svg") !== el) continue;
+    const r = el.getBoundingClientRect();
+    const x = r.left - origin.left, y = r.top - origin.top;
+    const s = getComputedStyle(el);
+    ctx.save();
+    ctx.globalAlpha = Number(s.opacity);
+    if (el instanceof HTMLCanvasElement) {
+      if (el.width && el.height) ctx.drawImage(el, x, y, r.width, r.height);
+    } else if (el instanceof SVGSVGElement) {
+      ctx.drawImage(await svgImage(el), x, y, r.width, r.height);
+    } else if (el !== root || !(root instanceof HTMLCanvasElement)) {
+      if (s.backgroundColor !== "rgba(0, 0, 0, 0)" && el !== root) {
+        ctx.fillStyle = s.backgroundColor; ctx.fillRect(x, y, r.width, r.height);
+      }
+      const bw = parseFloat(s.borderTopWidth);
+      if (bw > 0 && s.borderTopStyle !== "none" && el !== root) {
+        ctx.strokeStyle = s.borderTopColor; ctx.lineWidth = bw;
+        ctx.strokeRect(x + bw / 2, y + bw / 2, r.width - bw, r.height - bw);
+      }
+      for (const node of el.childNodes) {
+        if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const t = range.getBoundingClientRect();
+        ctx.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+        ctx.fillStyle = s.color; ctx.textBaseline = "middle"; ctx.textAlign = "left";
+        ctx.fillText(node.textContent.trim(), t.left - origin.left, t.top - origin.top + t.height / 2);
+      }
+    }
+    ctx.restore();
+  }
+}
+
+/** Redraw the lab as on a screen `ratio` times as dense, run `action`, then draw it back. */
+async function atPixelRatio(ratio, action) {
+  const own = Object.getOwnPropertyDescriptor(window, "devicePixelRatio");
+  const screen = window.devicePixelRatio || 1;
+  const frames = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  if (ratio <= screen) return action();
+  Object.defineProperty(window, "devicePixelRatio", { configurable: true, get: () => ratio });
+  try {
+    window.dispatchEvent(new Event("resize")); // every lab redraws its canvases on resize
+    await frames();
+    return await action();
+  } finally {
+    if (own) Object.defineProperty(window, "devicePixelRatio", own);
+    else delete window.devicePixelRatio;
+    window.dispatchEvent(new Event("resize"));
+  }
+}
+
+/** The parts of the lab's picture: the controller's picture() (or its canvases), shown ones. */
+function pictureParts() {
+  const lab = currentLab();
+  const parts = lab?.picture ? lab.picture() : labCanvases();
+  return parts.filter(shown);
+}
+
+/**
+ * The lab's picture as one PNG blob, at least twice the screen's resolution: its plots and
+ * diagrams where they sit on screen, with the empty bands between them squeezed out.
+ */
+export async function composePNG(minScale = 2) {
+  const parts = pictureParts();
+  if (!parts.length) throw new Error("this view has no plots to export");
+  const scale = Math.min(4, Math.max(minScale, window.devicePixelRatio || 1));
+  return atPixelRatio(scale, async () => {
+    const { width, height, places } = squeeze(layout(parts));
+    const out = document.createElement("canvas");
+    out.width = Math.round(width * scale);
+    out.height = Math.round(height * scale);
+    const ctx = out.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, out.width, out.height);
+    for (const [i, el] of parts.entries()) {
+      ctx.setTransform(scale, 0, 0, scale, places[i].x * scale, places[i].y * scale);
+      await paint(ctx, el);
+    }
+    return new Promise((resolve) => out.toBlob(resolve, "image/png"));
   });
-  return new Promise((resolve) => out.toBlob(resolve, "image/png"));
 }
 
 const STYLE_PROPS = [

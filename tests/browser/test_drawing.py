@@ -170,3 +170,13 @@ def test_optimizer_loss_chart_ticks_are_round_numbers(page, server):
     drawn = chart(page, "#opt-chart")
     assert not any("e-1" in t["label"] or "e−1" in t["label"] for t in drawn["y"]), drawn["y"]
     no_overlaps(drawn)
+
+
+def test_a_log_axis_within_one_decade_still_has_numbers(page, server):
+    page.goto(f"{server}/labs/optimizers")
+    wait_for_lab(page)
+    page.click("#opt-step")
+    page.wait_for_function("() => document.querySelector('#opt-iter').textContent === '1'")
+    page.wait_for_timeout(200)
+    drawn = chart(page, "#opt-chart")
+    assert len(drawn["y"]) >= 2, drawn["y"]

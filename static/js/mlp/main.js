@@ -354,6 +354,7 @@ const network = new NetworkDiagram($("#mlp-network"), {
 });
 const plot = new OutputPlot($("#mlp-output"), { onClick: addPoint });
 new ResizeObserver(() => queueDraw()).observe($("#mlp-output"));
+window.addEventListener("resize", queueDraw); // e.g. a PNG export redraws at twice the resolution
 
 registerLab({
   toggle, step: stepEpoch, reset, playing: () => state.playing,
@@ -371,6 +372,7 @@ registerLab({
     return start(params, { weights: obj.weights || null });
   },
   canvases: () => [$("#mlp-output"), $("#mlp-loss")],
+  picture: () => [$("#mlp-network"), $("#mlp-loss"), $("#mlp-output")], // the PNG: network and plots
 });
 
 window.addEventListener("pagehide", closeSession);

@@ -5,8 +5,29 @@
 import { niceTicks, tickLabel } from "../chart.js";
 import { plotStyle } from "../shell.js";
 
+/** A log axis' label at log10 value e: 0.01 … 1000 written out, else 1e−7, 2e+5. */
 function power(e) {
-  return Math.abs(e) <= 3 ? String(+Math.pow(10, e).toPrecision(3)) : `1e${e}`.replace("-", "−");
+  const v = Math.pow(10, e);
+  if (Math.abs(e) <= 3.01) return String(+v.toPrecision(2));
+  return v.toExponential(0).replace("-", "−");
+}
+
+/**
+ * Ticks (log10 values) of a log axis over [lo, hi]: whole decades when at least two fit, else
+ * 1, 2, 5 × 10^k, else the two ends: a run inside one decade still gets numbers on its axis.
+ */
+function logTicks(lo, hi, count) {
+  const decades = niceTicks(Math.ceil(lo - 1e-9), Math.floor(hi + 1e-9), count, true).filter((t) => t >= lo - 1e-9);
+  if (decades.length >= 2) return decades;
+  const steps = [];
+  for (let k = Math.floor(lo) - 1; k <= Math.ceil(hi); k++) {
+    for (const m of [1, 2, 5]) {
+      const t = k + Math.log10(m);
+      if (t >= lo - 1e-9 && t <= hi + 1e-9) steps.push(t);
+    }
+  }
+  if (steps.length >= 2) return steps.filter((_, i) => i % Math.ceil(steps.length / count) === 0);
+  return [lo, hi];
 }
 
 export function drawLossChart(canvas, { series, log = false, xLabel = "iteration", yLabel = "loss", floor = 1e-12 }) {
@@ -32,7 +53,7 @@ export function drawLossChart(canvas, { series, log = false, xLabel = "iteration
   if (yhi - ylo < 1e-9) { yhi += 0.5; ylo -= 0.5; }
   const padT = Math.max(8, font * 0.6), padB = font * 2.7;
   const yCount = Math.max(2, Math.floor((H - padT - padB) / (font * 1.6)));
-  const yt = log ? niceTicks(Math.floor(ylo), Math.ceil(yhi), yCount, true) : niceTicks(ylo, yhi, yCount);
+  const yt = log ? logTicks(ylo, yhi, yCount) : niceTicks(ylo, yhi, yCount);
   const yStep = yt.length > 1 ? yt[1] - yt[0] : 1;
   const yLabels = yt.map((t) => (log ? power(t) : tickLabel(t, yStep)));
   const widest = Math.max(0, ...yLabels.map((s) => ctx.measureText(s).width));
