@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from itertools import pairwise
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
@@ -180,3 +181,46 @@ def test_a_log_axis_within_one_decade_still_has_numbers(page, server):
     page.wait_for_timeout(200)
     drawn = chart(page, "#opt-chart")
     assert len(drawn["y"]) >= 2, drawn["y"]
+
+
+THUMB_TEXT = """async (url) => {
+  const holder = document.createElement("div");
+  holder.innerHTML = await (await fetch(url)).text();
+  document.body.append(holder);
+  const svg = holder.querySelector("svg");
+  const [W, H] = [svg.viewBox.baseVal.width, svg.viewBox.baseVal.height];
+  const boxes = [...svg.querySelectorAll("text")].map((t) => {
+    const b = t.getBBox();
+    return {text: t.textContent, x: b.x, y: b.y, w: b.width, h: b.height};
+  });
+  const bare = svg.cloneNode(true);
+  bare.querySelectorAll("text").forEach((t) => t.remove());
+  const img = new Image();
+  const text = new XMLSerializer().serializeToString(bare);
+  img.src = URL.createObjectURL(new Blob([text], {type: "image/svg+xml"}));
+  await img.decode();
+  const k = 3, c = document.createElement("canvas");
+  c.width = W * k; c.height = H * k;
+  const ctx = c.getContext("2d"); ctx.drawImage(img, 0, 0, c.width, c.height);
+  const d = ctx.getImageData(0, 0, c.width, c.height).data;
+  const px = (x, y) => { const i = 4 * (y * c.width + x); return d[i] + d[i + 1] + d[i + 2]; };
+  return boxes.map((b) => {
+    let jump = 0;
+    const [y0, y1] = [Math.max(1, Math.floor((b.y - 1) * k)), Math.min(c.height - 1, (b.y + b.h + 1) * k)];
+    const [x0, x1] = [Math.max(1, Math.floor((b.x - 1) * k)), Math.min(c.width - 1, (b.x + b.w + 1) * k)];
+    for (let y = y0; y < y1; y++) {
+      for (let x = x0; x < x1; x++) {
+        jump = Math.max(jump, Math.abs(px(x, y) - px(x - 1, y)), Math.abs(px(x, y) - px(x, y - 1)));
+      }
+    }
+    return {...b, jump, margin: Math.min(b.x, b.y, W - b.x - b.w, H - b.y - b.h)};
+  });
+}"""
+
+
+@pytest.mark.parametrize("lab", ["perceptron", "mlp", "backprop", "optimizers"])
+def test_gallery_thumbnail_text_is_clear_of_lines_and_edges(page, server, lab):
+    page.goto(f"{server}/")
+    for t in page.evaluate(THUMB_TEXT, f"/static/img/{lab}.svg"):
+        assert t["margin"] >= 4, f"{lab}: {t['text']!r} touches the thumbnail's edge ({t['margin']:.1f}px)"
+        assert t["jump"] <= 60, f"{lab}: a line crosses {t['text']!r} (contrast step {t['jump']})"
