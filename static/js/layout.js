@@ -67,6 +67,7 @@ function apply() {
   const bars = [...main.querySelectorAll("[data-bar]")].filter((el) => !stage.contains(el));
   const firsts = [...main.querySelectorAll("[data-dock-first]")];
   const originals = [...main.childNodes];
+  const stageHidden = Boolean(stage.closest("[hidden]")); // ?hide= took the picture's panel away
   const places = new Map();
   for (const el of [stage, ...bars, ...firsts]) {
     const mark = document.createComment("np-layout");
@@ -82,6 +83,8 @@ function apply() {
   const aspect = parseFloat(stage.dataset.mainPicture);
   if (aspect > 0) layout.style.setProperty("--stage-aspect", String(aspect));
   stageBox.append(stage);
+  stageBox.hidden = stageHidden;
+  layout.classList.toggle("np-no-stage", stageHidden);
   bar.append(...bars);
   dock.append(...firsts, ...originals);
   if (document.documentElement.classList.contains("embed")) {
