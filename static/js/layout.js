@@ -67,7 +67,6 @@ function apply() {
   const bars = [...main.querySelectorAll("[data-bar]")].filter((el) => !stage.contains(el));
   const firsts = [...main.querySelectorAll("[data-dock-first]")];
   const originals = [...main.childNodes];
-  const stageHidden = Boolean(stage.closest("[hidden]")); // ?hide= took the picture's panel away
   const places = new Map();
   for (const el of [stage, ...bars, ...firsts]) {
     const mark = document.createComment("np-layout");
@@ -82,9 +81,7 @@ function apply() {
   dock.id = "np-dock";
   const aspect = parseFloat(stage.dataset.mainPicture);
   if (aspect > 0) layout.style.setProperty("--stage-aspect", String(aspect));
-  stageBox.append(stage);
-  stageBox.hidden = stageHidden;
-  layout.classList.toggle("np-no-stage", stageHidden);
+  stageBox.append(stage); // always shown: ?hide= of its panel hides the panel's other parts
   bar.append(...bars);
   dock.append(...firsts, ...originals);
   if (document.documentElement.classList.contains("embed")) {
