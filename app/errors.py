@@ -24,8 +24,11 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     named = parts[1] if len(parts) >= 2 and parts[0] in ("labs", "embed") else None
     lab = named if named in BY_SLUG else None
     message = exc.detail if isinstance(exc.detail, str) else "This page does not exist."
+    preset = request.query_params.get("preset")
     if named and not lab:
         message = f"There is no lab {named!r} here."
+    elif lab and preset and exc.status_code == 404 and message.startswith("no preset"):
+        message = f"There is no preset {preset!r} for the {BY_SLUG[lab].title} lab. Its presets are below."
     elif exc.status_code == 404 and message == "Not Found":
         message = "There is no page at this address."
     response = render(
