@@ -1,16 +1,23 @@
 // The compact layout every lab gets in a slide's iframe and on a phone: the lab's main picture
-// first and as large as the frame allows, the transport strip beside it, the controls in what
-// is left. shell.js applies it; static/css/layout.css sizes it.
+// first and as large as the frame allows, the transport strip beside or under it, the controls
+// in what is left. shell.js applies it; static/css/layout.css styles it.
 //
 // THE CONVENTION (what a lab template marks; nothing else is needed):
-//   data-main-picture     the lab's main picture: ONE element, a <canvas> or a box holding
-//                         one (its drawing code must size to the element's client size and
-//                         redraw on window resize). The value is the picture's aspect ratio
-//                         width/height, default 1: data-main-picture="1.25".
+//   data-main-picture     the lab's main picture: ONE element, a <canvas> or a box holding the
+//                         picture (a canvas, an svg, or the few figures it is made of). Its
+//                         drawing code sizes to the element's client size and redraws on window
+//                         resize. The value is the picture's aspect ratio width/height, default
+//                         1: data-main-picture="1.25". A picture that reflows to any shape in a
+//                         range (a plot, a network drawn in columns) gives the range,
+//                         data-main-picture="1.1 2.4"; a phone gets the first (tallest) shape.
 //   data-bar              what must stay next to the picture: play / step / reset, counters,
 //                         the verdict banner. Any number of elements, kept in page order.
 //   data-dock-first       panels the controls column shows first (the step's arithmetic, the
 //                         network beside the output); any number, in page order.
+//   data-part             a lab in parts (tabs) marks each part; the parts not shown carry
+//                         `hidden`. Each part may mark its own picture, bar and dock-first
+//                         panels: the shown part's are used. After showing another part the lab
+//                         calls relayout() (shell.js exports it).
 // Everything else in <main> (the toolbar, the lab's other panels and controls) goes into the
 // dock after them, in page order, with the page's own structure and ids; event listeners stay.
 // A lab adapts its panels to the narrow dock with CSS under `html.np-compact` (see
@@ -20,9 +27,20 @@
 // When: always in an embed (html.embed, /embed/<lab>); on a full page while the window is at
 // most 700 px wide (a phone; the page scrolls there, the picture at full width on top).
 // Wider again, the page gets its own layout back. <html class="np-compact"> marks it.
+//
+// An embed's frame is fitted here (fit()): the picture beside the controls column (np-beside),
+// or, when that leaves a wide picture much smaller, at the frame's full width above the strip
+// with the controls in a drawer the ⚙ button opens over the picture (np-above); a portrait
+// frame has the picture above the strip and the controls below it (np-above np-inline).
 
 const NARROW = window.matchMedia("(max-width: 700px)");
-let state = null; // {main, layout, originals, places} while the compact layout is on
+const DOCK_MIN = 240; // px the controls column keeps beside the picture
+const BAR_MIN = 176; // px of a column holding the strip alone (controls folded away)
+let state = null; // {main, layout, stage, bar, dock, side, originals, places, aspect} while compact
+let dockWanted = null; // the ⚙ button's choice (open / closed), else the arrangement's default
+// The strip's height (a banner appearing in it takes room from a picture above it); fitted in
+// the next frame, so the fit's own changes never loop back into the observer.
+const watcher = window.ResizeObserver ? new ResizeObserver(() => requestAnimationFrame(() => fit())) : null;
 
 function box(cls, tag = "div") {
   const el = document.createElement(tag);
@@ -41,10 +59,15 @@ function dockHasContent(dock) {
 
 const QUIET = "h1, h2, h3, h4, .visually-hidden, script, template";
 
+/** Not drawn at all: hidden, or display: none by the page's CSS (a key an embed leaves out). */
+function unseen(el) {
+  return el.hidden || getComputedStyle(el).display === "none";
+}
+
 /** Nothing but headings and hidden controls in `el` (it holds at least one control). */
 function showsNothing(el) {
   if (!el.querySelector("[data-control]")) return false;
-  return [...el.children].every((c) => c.hidden || c.matches(QUIET) ||
+  return [...el.children].every((c) => unseen(c) || c.matches(QUIET) ||
     (!c.hasAttribute("data-control") && showsNothing(c)));
 }
 
@@ -57,15 +80,33 @@ function markEmptyPanels() {
 
 function markEmptyDock() {
   if (!state) return;
-  state.layout.classList.toggle("np-dock-empty", !dockHasContent(state.dock));
+  const { layout } = state;
+  const closed = layout.classList.contains("np-dock-closed"); // folded is not empty: look inside
+  layout.classList.remove("np-dock-closed", "np-dock-empty");
+  const empty = !dockHasContent(state.dock);
+  layout.classList.toggle("np-dock-closed", closed);
+  layout.classList.toggle("np-dock-empty", empty);
+  fit();
+}
+
+/** Inside a part of the lab that is not shown (another tab). */
+function elsewhere(el) {
+  return Boolean(el.closest("[data-part][hidden]"));
+}
+
+/** The picture's aspect ratios [tallest, widest] from data-main-picture ("1.3" or "1.1 2.4"). */
+function aspectOf(el) {
+  const values = (el.dataset.mainPicture || "").trim().split(/\s+/).map(Number).filter((v) => v > 0);
+  const lo = values[0] || 1;
+  return [lo, Math.max(lo, values[1] || lo)];
 }
 
 function apply() {
   const main = document.querySelector("main");
-  const stage = main?.querySelector("[data-main-picture]");
+  const stage = [...(main?.querySelectorAll("[data-main-picture]") || [])].find((el) => !elsewhere(el));
   if (!stage || state) return;
-  const bars = [...main.querySelectorAll("[data-bar]")].filter((el) => !stage.contains(el));
-  const firsts = [...main.querySelectorAll("[data-dock-first]")];
+  const bars = [...main.querySelectorAll("[data-bar]")].filter((el) => !stage.contains(el) && !elsewhere(el));
+  const firsts = [...main.querySelectorAll("[data-dock-first]")].filter((el) => !elsewhere(el));
   const originals = [...main.childNodes];
   const places = new Map();
   for (const el of [stage, ...bars, ...firsts]) {
@@ -79,33 +120,30 @@ function apply() {
   const bar = box("np-bar");
   const dock = box("np-dock");
   dock.id = "np-dock";
-  const aspect = parseFloat(stage.dataset.mainPicture);
-  if (aspect > 0) layout.style.setProperty("--stage-aspect", String(aspect));
+  const aspect = aspectOf(stage);
+  layout.style.setProperty("--stage-aspect", String(aspect[0]));
   stageBox.append(stage); // always shown: ?hide= of its panel hides the panel's other parts
   bar.append(...bars);
   dock.append(...firsts, ...originals);
+  state = { main, layout, stage, stageBox, bar, dock, side, originals, places, aspect, fitted: "" };
   if (document.documentElement.classList.contains("embed")) {
     // A slide may want the picture alone: the dock folds away and comes back.
     const toggle = box("np-dock-toggle", "button");
     toggle.type = "button";
     toggle.setAttribute("aria-controls", "np-dock");
-    const show = (open) => {
-      layout.classList.toggle("np-dock-closed", !open);
-      toggle.setAttribute("aria-expanded", String(open));
-      toggle.textContent = open ? "⚙ ▾" : "⚙ ▸";
-      toggle.title = open ? "Fold the controls away" : "Show the controls";
-      toggle.setAttribute("aria-label", open ? "Hide the controls" : "Show the controls");
-      window.dispatchEvent(new Event("resize")); // the picture may take the room
-    };
-    toggle.addEventListener("click", () => show(layout.classList.contains("np-dock-closed")));
-    show(true);
+    toggle.addEventListener("click", () => {
+      dockWanted = layout.classList.contains("np-dock-closed");
+      fit(true);
+    });
     bar.append(toggle);
+    state.toggle = toggle;
   }
   side.append(bar, dock);
   layout.append(stageBox, side);
   main.append(layout);
   document.documentElement.classList.add("np-compact");
-  state = { main, layout, dock, originals, places };
+  watcher?.disconnect();
+  watcher?.observe(bar);
   markEmptyPanels();
   markEmptyDock();
 }
@@ -117,6 +155,73 @@ function restore() {
   document.documentElement.classList.remove("np-compact");
   state = null;
   markEmptyPanels();
+}
+
+/** The largest box inside bw × bh whose aspect ratio lies in [lo, hi]. */
+function within(bw, bh, [lo, hi]) {
+  bw = Math.max(0, bw); bh = Math.max(0, bh);
+  if (bw > bh * hi) return { w: bh * hi, h: bh };
+  if (bw < bh * lo) return { w: bw, h: bw / lo };
+  return { w: bw, h: bh };
+}
+
+function showToggle(open) {
+  const toggle = state.toggle;
+  if (!toggle) return;
+  toggle.setAttribute("aria-expanded", String(open));
+  toggle.textContent = open ? "⚙ ▾" : "⚙ ▸";
+  toggle.title = open ? "Fold the controls away" : "Show the controls";
+  toggle.setAttribute("aria-label", open ? "Hide the controls" : "Show the controls");
+}
+
+/**
+ * Size an embed's picture to its frame: beside the controls column, or above the strip with
+ * the controls in a drawer when that gives the picture clearly more room (a wide picture in a
+ * landscape frame), or above the strip and the controls in a portrait frame. `changed`: the
+ * ⚙ button was pressed (the picture may take the room either way).
+ */
+function fit(changed = false) {
+  if (!state || !document.documentElement.classList.contains("embed")) return;
+  const { layout, stage, bar, aspect } = state;
+  const style = getComputedStyle(layout);
+  const gap = parseFloat(style.columnGap) || 8;
+  const pad = parseFloat(getComputedStyle(state.main).paddingTop) || 0;
+  const W = innerWidth - 2 * pad, H = innerHeight - 2 * pad;
+  const empty = layout.classList.contains("np-dock-empty");
+  const barShown = [...bar.children].some((el) => el.getClientRects().length);
+  // The strip's height at the frame's full width (the arrangement above the strip).
+  layout.classList.add("np-above");
+  layout.classList.remove("np-beside", "np-inline");
+  const barH = barShown ? bar.offsetHeight : 0;
+  const column = empty ? (barShown ? BAR_MIN : 0) : DOCK_MIN;
+  const beside = within(W - (column ? gap + column : 0), H, aspect);
+  const above = within(W, H - (barH ? gap + barH : 0), aspect);
+  const portrait = innerHeight > innerWidth;
+  let mode = "beside";
+  let pic = beside;
+  if (portrait) {
+    mode = "inline";
+    pic = within(W, Math.min(0.62 * H, H - (barH ? gap + barH : 0) - (empty ? 0 : 120)), aspect);
+  } else if (above.w * above.h > 1.15 * beside.w * beside.h) {
+    mode = "above";
+    pic = above;
+  }
+  // The controls: a column beside, a drawer over the picture (closed unless asked), or below.
+  const open = !empty && (dockWanted ?? mode !== "above");
+  if (mode === "beside" && !open && !empty) pic = within(W - gap - BAR_MIN, H, aspect);
+  layout.classList.toggle("np-beside", mode === "beside");
+  layout.classList.toggle("np-above", mode !== "beside");
+  layout.classList.toggle("np-inline", mode === "inline");
+  layout.classList.toggle("np-dock-closed", !open);
+  showToggle(open);
+  const w = Math.floor(pic.w), h = Math.floor(pic.h);
+  layout.style.setProperty("--pic-w", `${w}px`);
+  layout.style.setProperty("--pic-h", `${h}px`);
+  const key = `${mode} ${open} ${w} ${h}`;
+  if (key !== state.fitted || changed) {
+    state.fitted = key;
+    window.dispatchEvent(new Event("resize")); // the lab redraws at its picture's new size
+  }
 }
 
 function wanted() {
@@ -131,4 +236,13 @@ export function initLayout() {
     window.dispatchEvent(new Event("resize")); // the labs redraw at their new sizes
   });
   document.addEventListener("np:lab-drawn", markEmptyDock);
+  window.addEventListener("resize", () => fit());
+}
+
+/** A lab in parts showed another part: arrange that part's picture, strip and panels. */
+export function relayout() {
+  if (!state) { markEmptyPanels(); return; }
+  restore();
+  apply();
+  window.dispatchEvent(new Event("resize"));
 }

@@ -26,9 +26,12 @@
 // read from the CSS variables --plot-line, --plot-grid-line, --plot-point, --plot-font
 // (larger in presenter mode, html.present).
 // Layout: in an embed and on a phone the page takes the compact layout of layout.js (the
-// lab's main picture first); a lab template marks data-main-picture, data-bar, data-dock-first.
+// lab's main picture first); a lab template marks data-main-picture, data-bar, data-dock-first
+// (and data-part on each part of a lab in tabs: after showing another part it calls relayout()).
 
 import { initLayout } from "./layout.js";
+
+export { relayout } from "./layout.js";
 
 initLayout();
 
