@@ -45,3 +45,24 @@ export function openStream(path, handlers = {}) {
     close() { closed = true; ws?.close(); },
   };
 }
+
+/**
+ * Commands for a session a page is still creating (or replacing): they wait, in order, until
+ * attach(stream) and then go to that stream; detach() when the session goes, and what is sent
+ * meanwhile waits for the next one. A key pressed while the page starts is not lost.
+ */
+export function commandQueue() {
+  let stream = null;
+  const waiting = [];
+  return {
+    send(command) {
+      if (stream) stream.send(command);
+      else waiting.push(command);
+    },
+    attach(next) {
+      stream = next;
+      while (waiting.length) stream.send(waiting.shift());
+    },
+    detach() { stream = null; },
+  };
+}

@@ -1,13 +1,13 @@
 // The backprop lab's page: controls ↔ URL, the walk-through session over the stream, the views.
 
-import { openStream } from "../stream.js";
+import { commandQueue, openStream } from "../stream.js";
 import { labReady, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawNetwork } from "./network.js";
 import { drawGraph, revealAt, sequence, symbol } from "./graph.js";
 import { TITLES, stepHTML } from "./steps.js";
 import { num, parseNumber, plain } from "./num.js";
-import { describeError } from "../errors.js";
+import { describeError, fieldName } from "../errors.js";
 
 const $ = (sel) => document.querySelector(sel);
 const CLASSIC = {
@@ -29,7 +29,7 @@ function list(v, name = "list") {
   const arr = Array.isArray(v) ? v : String(v).split(/[,\s]+/).filter((s) => s !== "");
   const out = arr.map((x) => (typeof x === "number" ? x : parseNumber(x)));
   const bad = arr.find((x, i) => !Number.isFinite(out[i]));
-  if (bad !== undefined) throw new Error(`${name}: “${bad}” is not a number`);
+  if (bad !== undefined) throw new Error(`“${bad}” in ${fieldName([name])} is not a number`);
   return out.length ? out : null;
 }
 
@@ -50,6 +50,7 @@ function coerce(raw) {
 let params = coerce(JSON.parse($("#lab-params").textContent || "{}"));
 let frame = null;
 let stream = null;
+const commands = commandQueue(); // a key pressed before the session exists waits for it
 let playing = false; // Play is paced here, one step per `pace` ms (the server only steps)
 let pace = DEFAULT_PACE;
 let player = null;
@@ -159,6 +160,7 @@ async function start(state = null) {
     status: () => renderButtons(),
     error: (m) => { showError(describeError(m.message)); importDone(m.message); },
   });
+  commands.attach(stream);
   if (state) stream.send({ type: "set", params: { ...params, state } });
 }
 
@@ -298,8 +300,8 @@ function stopAnim() { if (anim) { clearInterval(anim); anim = null; $("#bp-g-ani
 function startPlaying() {
   playing = true;
   clearInterval(player);
-  player = setInterval(() => stream?.send({ type: "step", n: 1 }), pace);
-  stream?.send({ type: "step", n: 1 });
+  player = setInterval(() => stream?.send({ type: "step", n: 1 }), pace); // paced: none pile up
+  commands.send({ type: "step", n: 1 });
   renderButtons();
 }
 
@@ -312,8 +314,8 @@ function stopPlaying() {
 
 const controller = {
   toggle() { if (playing) stopPlaying(); else if (!frame?.diverged) startPlaying(); renderButtons(); },
-  step() { stream?.send({ type: "step", n: 1 }); },
-  reset() { stream?.send({ type: "reset" }); },
+  step() { commands.send({ type: "step", n: 1 }); },
+  reset() { commands.send({ type: "reset" }); },
   faster() { setSpeed(1); },
   slower() { setSpeed(-1); },
   state: () => urlParams(),

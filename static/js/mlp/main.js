@@ -2,7 +2,7 @@
 // sends control changes, and hands each frame to the canvases (network, output, loss chart).
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream } from "../stream.js";
+import { commandQueue, openStream } from "../stream.js";
 import { drawChart } from "../chart.js";
 import { CLASS_COLORS, css } from "../colors.js";
 import {
@@ -27,6 +27,7 @@ const state = {
   frame: null,
   session: null,
   stream: null,
+  commands: commandQueue(), // what the page sends before its session (or its next one) exists
   playing: false,
   draft: null, // points being drawn after "Clear", before there are enough to train on
   added: null, // the clicked points as this page sent them (ahead of the server's answers)
@@ -52,6 +53,7 @@ async function post(body) {
 }
 
 function closeSession() {
+  state.commands.detach();
   state.stream?.close();
   state.stream = null;
   if (state.session) {
@@ -99,10 +101,11 @@ async function start(params, { weights = null, progress = null } = {}) {
       showControls(form, state.params, state.config?.resolved);
     },
   });
+  state.commands.attach(state.stream);
 }
 
 function send(command) {
-  state.stream?.send(command);
+  state.commands.send(command);
 }
 
 function setParams(changes) {

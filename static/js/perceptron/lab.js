@@ -1,6 +1,6 @@
 // The perceptron lab's page: controls ↔ URL, a live session over the stream, the step's arithmetic.
 
-import { openStream } from "../stream.js";
+import { commandQueue, openStream } from "../stream.js";
 import { labReady, plotStyle, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawPlane, mapping } from "./plane.js";
@@ -71,6 +71,7 @@ let params = coerce(JSON.parse($("#lab-params").textContent || "{}"));
 let data = null; // {points, features, feature_labels, extent}
 let frame = null;
 let stream = null;
+const commands = commandQueue(); // a key pressed before the session exists waits for it
 let sid = null;
 let playing = false;
 let speed = 1;
@@ -193,6 +194,7 @@ async function start(state = null) {
     status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
     error: (m) => { showError(describeError(m.message)); importDone(m.message); },
   });
+  commands.attach(stream);
   if (state) stream.send({ type: "set", params: { ...apiConfig(), state } });
 }
 
@@ -275,13 +277,13 @@ function renderButtons() {
 }
 
 const controller = {
-  toggle() { stream?.send({ type: playing ? "pause" : "play" }); },
-  step() { stream?.send({ type: "step", n: 1 }); },
+  toggle() { commands.send({ type: playing ? "pause" : "play" }); },
+  step() { commands.send({ type: "step", n: 1 }); },
   epoch() {
     const n = data.points.length - (frame?.position || 0);
-    stream?.send({ type: "step", n: Math.max(1, n) });
+    commands.send({ type: "step", n: Math.max(1, n) });
   },
-  reset() { stream?.send({ type: "reset" }); },
+  reset() { commands.send({ type: "reset" }); },
   faster() { setSpeed(1); },
   slower() { setSpeed(-1); },
   state: () => urlParams(),
@@ -294,7 +296,7 @@ const controller = {
 function setSpeed(dir) {
   const i = Math.max(0, Math.min(SPEEDS.length - 1, SPEEDS.indexOf(speed) + dir));
   speed = SPEEDS[i] ?? 1;
-  stream?.send({ type: "speed", steps_per_frame: speed });
+  commands.send({ type: "speed", steps_per_frame: speed });
   renderButtons();
 }
 
@@ -305,7 +307,7 @@ $("#pc-play").addEventListener("click", controller.toggle);
 $("#pc-reset").addEventListener("click", controller.reset);
 $("#pc-add-x1x2").addEventListener("click", () => {
   apply({ ...params, features: [...new Set([...params.features, "x1x2"])] });
-  setTimeout(() => stream?.send({ type: "play" }), 0);
+  setTimeout(() => commands.send({ type: "play" }), 0);
 });
 $("#pc-xor").addEventListener("click", () => apply({ ...params, dataset: "gate_xor", features: ["x1", "x2"] }));
 $("#pc-clear").addEventListener("click", () => apply({ ...params, dataset: "points", points: [] }));
