@@ -29,9 +29,9 @@
 // Wider again, the page gets its own layout back. <html class="np-compact"> marks it.
 //
 // An embed's frame is fitted here (fit()): the picture beside the controls column (np-beside),
-// or, when that leaves a wide picture much smaller, at the frame's full width above the strip
-// with the controls in a drawer the ⚙ button opens over the picture (np-above); a portrait
-// frame has the picture above the strip and the controls below it (np-above np-inline).
+// or, when folding the controls away gives a wide picture much more room, at the frame's full
+// width above the strip, the ⚙ button bringing the controls column back (np-above); a
+// portrait frame has the picture above the strip and the controls below it (np-inline).
 
 const NARROW = window.matchMedia("(max-width: 700px)");
 const DOCK_MIN = 240; // px the controls column keeps beside the picture
@@ -175,40 +175,39 @@ function showToggle(open) {
 }
 
 /**
- * Size an embed's picture to its frame: beside the controls column, or above the strip with
- * the controls in a drawer when that gives the picture clearly more room (a wide picture in a
- * landscape frame), or above the strip and the controls in a portrait frame. `changed`: the
- * ⚙ button was pressed (the picture may take the room either way).
+ * Size an embed's picture to its frame. With the controls open: the picture beside their
+ * column. Folded (or nothing left to show in them): the picture beside the strip, or at the
+ * frame's full width above it, whichever is larger. The controls start open unless folding
+ * them gives a wide picture clearly more room; the ⚙ button switches. A portrait frame has
+ * the picture above the strip and the controls below. `changed`: the ⚙ button was pressed.
  */
 function fit(changed = false) {
   if (!state || !document.documentElement.classList.contains("embed")) return;
-  const { layout, stage, bar, aspect } = state;
-  const style = getComputedStyle(layout);
-  const gap = parseFloat(style.columnGap) || 8;
+  const { layout, bar, aspect } = state;
+  const gap = parseFloat(getComputedStyle(layout).columnGap) || 8;
   const pad = parseFloat(getComputedStyle(state.main).paddingTop) || 0;
   const W = innerWidth - 2 * pad, H = innerHeight - 2 * pad;
   const empty = layout.classList.contains("np-dock-empty");
   const barShown = [...bar.children].some((el) => el.getClientRects().length);
-  // The strip's height at the frame's full width (the arrangement above the strip).
+  // The strip's height at the frame's full width (under a picture above it).
   layout.classList.add("np-above");
   layout.classList.remove("np-beside", "np-inline");
   const barH = barShown ? bar.offsetHeight : 0;
-  const column = empty ? (barShown ? BAR_MIN : 0) : DOCK_MIN;
-  const beside = within(W - (column ? gap + column : 0), H, aspect);
+  const room = (column) => within(W - (column ? gap + column : 0), H, aspect);
+  const area = (p) => p.w * p.h;
   const above = within(W, H - (barH ? gap + barH : 0), aspect);
-  const portrait = innerHeight > innerWidth;
-  let mode = "beside";
-  let pic = beside;
-  if (portrait) {
+  const narrow = room(barShown ? BAR_MIN : 0);
+  let mode, pic;
+  const open = !empty && (dockWanted ?? area(above) <= 1.15 * area(room(DOCK_MIN)));
+  if (innerHeight > innerWidth) {
     mode = "inline";
-    pic = within(W, Math.min(0.62 * H, H - (barH ? gap + barH : 0) - (empty ? 0 : 120)), aspect);
-  } else if (above.w * above.h > 1.15 * beside.w * beside.h) {
-    mode = "above";
-    pic = above;
+    pic = within(W, Math.min(0.62 * H, H - (barH ? gap + barH : 0) - (open ? 120 : 0)), aspect);
+  } else if (open) {
+    mode = "beside";
+    pic = room(DOCK_MIN);
+  } else {
+    [mode, pic] = area(above) > area(narrow) ? ["above", above] : ["beside", narrow];
   }
-  // The controls: a column beside, a drawer over the picture (closed unless asked), or below.
-  const open = !empty && (dockWanted ?? mode !== "above");
-  if (mode === "beside" && !open && !empty) pic = within(W - gap - BAR_MIN, H, aspect);
   layout.classList.toggle("np-beside", mode === "beside");
   layout.classList.toggle("np-above", mode !== "beside");
   layout.classList.toggle("np-inline", mode === "inline");

@@ -287,12 +287,16 @@ async function paint(ctx, root) {
       }
       for (const node of el.childNodes) {
         if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
-        const range = document.createRange();
-        range.selectNodeContents(node);
-        const t = range.getBoundingClientRect();
         ctx.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
         ctx.fillStyle = s.color; ctx.textBaseline = "middle"; ctx.textAlign = "left";
-        ctx.fillText(node.textContent.trim(), t.left - origin.left, t.top - origin.top + t.height / 2);
+        // word by word where the page laid it out: a caption wrapped over lines stays so
+        const range = document.createRange();
+        for (const word of node.textContent.matchAll(/\S+/g)) {
+          range.setStart(node, word.index);
+          range.setEnd(node, word.index + word[0].length);
+          const t = range.getBoundingClientRect();
+          if (t.width) ctx.fillText(word[0], t.left - origin.left, t.top - origin.top + t.height / 2);
+        }
       }
     }
     ctx.restore();

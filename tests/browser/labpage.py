@@ -61,3 +61,24 @@ def is_still(page_or_frame, selector: str, settle: float = 0.5, watch: float = 0
     before = counter(page_or_frame, selector)
     time.sleep(watch)
     return counter(page_or_frame, selector) == before
+
+
+# The main picture: the marked canvas or svg, or the figures it holds (their drawings and
+# captions: the grids and the step's sum, the similarity matrix and the embedding side by
+# side; a picture made of text, the box itself), their box, the viewport and how far the
+# document scrolls, in CSS px.
+GEOMETRY = """() => {
+  const mark = [...document.querySelectorAll("[data-main-picture]")].find((m) => m.checkVisibility());
+  let drawn = !mark ? [] : mark.matches("canvas, svg") ? [mark]
+    : [...mark.querySelectorAll("canvas, svg, figcaption")]
+      .filter((el) => el.checkVisibility() && !el.parentElement.closest("svg"));
+  if (mark && !drawn.length) drawn = [mark];
+  const rs = drawn.map((el) => el.getBoundingClientRect()).filter((r) => r.width && r.height);
+  const doc = document.documentElement;
+  const pic = rs.length ? {
+    left: Math.min(...rs.map((r) => r.left)), top: Math.min(...rs.map((r) => r.top)),
+    right: Math.max(...rs.map((r) => r.right)), bottom: Math.max(...rs.map((r) => r.bottom)),
+  } : null;
+  if (pic) { pic.width = pic.right - pic.left; pic.height = pic.bottom - pic.top; }
+  return {vw: innerWidth, vh: innerHeight, sw: doc.scrollWidth, sh: doc.scrollHeight, pic};
+}"""

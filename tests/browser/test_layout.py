@@ -9,27 +9,9 @@ import pytest
 
 from app.labs import BY_SLUG
 from tests.browser.conftest import ROOT, shot
-from tests.browser.labpage import wait_for_lab
+from tests.browser.labpage import GEOMETRY, wait_for_lab
 
 LABS = [lab for lab in BY_SLUG if (ROOT / "templates" / "labs" / f"{lab}.html").exists()]
-
-# The main picture: the marked canvas or svg, or the figures it holds (their drawings and
-# captions: the grids and the step's sum, the similarity matrix and the embedding side by
-# side), their box, the viewport and how far the document scrolls, in CSS px.
-GEOMETRY = """() => {
-  const mark = [...document.querySelectorAll("[data-main-picture]")].find((m) => m.checkVisibility());
-  const drawn = !mark ? [] : mark.matches("canvas, svg") ? [mark]
-    : [...mark.querySelectorAll("canvas, svg, figcaption")]
-      .filter((el) => el.checkVisibility() && !el.parentElement.closest("svg"));
-  const rs = drawn.map((el) => el.getBoundingClientRect()).filter((r) => r.width && r.height);
-  const doc = document.documentElement;
-  const pic = rs.length ? {
-    left: Math.min(...rs.map((r) => r.left)), top: Math.min(...rs.map((r) => r.top)),
-    right: Math.max(...rs.map((r) => r.right)), bottom: Math.max(...rs.map((r) => r.bottom)),
-  } : null;
-  if (pic) { pic.width = pic.right - pic.left; pic.height = pic.bottom - pic.top; }
-  return {vw: innerWidth, vh: innerHeight, sw: doc.scrollWidth, sh: doc.scrollHeight, pic};
-}"""
 
 # Visible elements that stick out of the viewport's right edge, outside a horizontal scroller.
 TOO_WIDE = """() => {
@@ -52,6 +34,13 @@ TOO_WIDE = """() => {
   }
   return out.slice(0, 8);
 }"""
+
+# Shown elements matching a selector that reach outside the viewport (the transport strip).
+OUTSIDE = """(sel) => [...document.querySelectorAll(sel)].filter((el) => {
+  const r = el.getBoundingClientRect();
+  const out = r.left < -0.5 || r.top < -0.5 || r.right > innerWidth + 0.5 || r.bottom > innerHeight + 0.5;
+  return el.checkVisibility() && r.width && out;
+}).map((el) => el.className || el.id || el.tagName)"""
 
 # Rendered text smaller than 14 px, in the parts of the page a viewer can see or scroll to.
 SMALL_TEXT = """() => {
@@ -108,6 +97,7 @@ def test_embed_fills_a_slide_at_both_sizes(page, server, lab):
         # as large as the frame allows: the frame's height, or (a wide picture above the strip) its width
         assert pic["height"] >= 0.85 * height or pic["width"] >= 0.85 * width, (
             f"{lab} at {width}×{height}: the picture is {pic['width']:.0f}×{pic['height']:.0f}px")
+        assert page.evaluate(OUTSIDE, ".np-bar > *") == [], f"{lab} at {width}×{height}: the strip is cut off"
 
 
 @pytest.mark.parametrize("lab", LABS)
