@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.conftest import shot
-from tests.browser.labpage import counter, lab_call, wait_for_change, wait_for_lab
+from tests.browser.labpage import GEOMETRY, counter, lab_call, wait_for_change, wait_for_lab
 
 STEP = "#cv-step-count"
 
@@ -135,7 +135,21 @@ def test_the_parameter_question(page, server):
     wait_text(page, "#cv-fc-params", "1,505,290", exact=True)
 
 
-SECTIONS = ["step", "images", "layer", "params"]
+# The step-by-step part is the lab's default: tests/browser/test_layout.py checks it in every
+# frame. The other parts, reached with their tabs (the compact layout puts each part's own
+# picture in the frame), are checked here.
+PARTS = ["images", "layer", "params"]
+TABS = {"images": "Kernels on images", "layer": "Conv layer", "params": "Parameters"}
+PICTURES = {"images": "cv-pics", "layer": "cv-volume", "params": "cv-calc"}
+DRAWN = {"images": "#cv-out-cap:has-text('×')", "layer": "#cv-vol canvas", "params": "#cv-fc-params"}
+
+
+def show_part(pg, part: str) -> dict:
+    pg.get_by_role("tab", name=TABS[part]).click()
+    pg.wait_for_function("p => !document.querySelector(`[data-pane='${p}']`).hidden", arg=part)
+    pg.locator(DRAWN[part]).first.wait_for()  # the part's picture came from the server
+    pg.wait_for_timeout(300)
+    return pg.evaluate(GEOMETRY)
 
 
 @pytest.mark.parametrize("size", [(960, 540), (640, 360)], ids=["960x540", "640x360"])
@@ -144,36 +158,36 @@ def test_every_part_fits_a_slide(browser, server, size):
     context = browser.new_context(viewport={"width": w, "height": h})
     pg = context.new_page()
     try:
-        for section in SECTIONS:
-            pg.goto(f"{server}/embed/convolution?section={section}")
-            wait_for_lab(pg)
-            pg.wait_for_timeout(400)
-            scroll = pg.evaluate("[document.documentElement.scrollWidth - innerWidth, "
-                                 "document.documentElement.scrollHeight - innerHeight]")
-            assert scroll[0] <= 1 and scroll[1] <= 1, f"{section} at {w}×{h} scrolls by {scroll}"
-            pic = pg.locator(f'[data-pane="{section}"] [data-main-picture]').bounding_box()
-            assert pic["x"] >= 0 and pic["y"] >= 0 and pic["x"] + pic["width"] <= w + 1
-            bottom = pic["y"] + pic["height"]
-            assert bottom <= h + 1, f"{section}: the picture ends at {bottom}"
-            assert pic["width"] * pic["height"] >= 0.35 * w * h, f"{section}: the picture is too small"
-            shot(pg, f"convolution-embed-{section}-{w}x{h}")
+        pg.goto(f"{server}/embed/convolution?hide=toolbar")
+        wait_for_lab(pg)
+        for part in PARTS:
+            g = show_part(pg, part)
+            shot(pg, f"convolution-embed-{part}-{w}x{h}")
+            assert g["sw"] <= w and g["sh"] <= h, f"{part} at {w}×{h} scrolls: {g}"
+            own = pg.evaluate(f"document.querySelector('.np-stage > [data-main-picture]')"
+                              f".matches('.{PICTURES[part]}')")
+            assert own, f"the {part} tab did not bring its own picture into the frame"
+            pic = g["pic"]
+            assert pic, f"{part} at {w}×{h}: nothing drawn in the picture"
+            inside = min(pic["left"], pic["top"]) >= 0 and pic["right"] <= w + .5 and pic["bottom"] <= h + .5
+            assert inside, f"{part} at {w}×{h}: the picture sticks out: {pic}"
+            assert pic["width"] * pic["height"] >= 0.45 * w * h, f"{part} at {w}×{h}: the picture is {pic}"
+            assert pic["height"] >= 0.85 * h or pic["width"] >= 0.85 * w, f"{part} at {w}×{h}: {pic}"
     finally:
         context.close()
 
 
-def test_a_phone_gets_the_picture_at_full_width(browser, server):
+def test_a_phone_gets_each_part_at_full_width(browser, server):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     pg = context.new_page()
     try:
-        for section in SECTIONS:
-            pg.goto(f"{server}/labs/convolution?section={section}")
-            wait_for_lab(pg)
-            pg.wait_for_timeout(300)
-            width = pg.evaluate("document.documentElement.scrollWidth")
-            assert width <= 390, f"{section} is {width} px wide on a 390 px phone"
-            pic = pg.locator(f'[data-pane="{section}"] [data-main-picture]').bounding_box()
-            assert pic["width"] >= 330
-            shot(pg, f"convolution-phone-{section}")
+        pg.goto(f"{server}/labs/convolution")
+        wait_for_lab(pg)
+        for part in PARTS:
+            g = show_part(pg, part)
+            shot(pg, f"convolution-phone-{part}")
+            assert g["sw"] <= 390, f"{part} is {g['sw']} px wide on a 390 px phone"
+            assert g["pic"]["width"] >= 330 and g["pic"]["top"] < 844 / 2, f"{part}: {g['pic']}"
     finally:
         context.close()
 

@@ -136,7 +136,7 @@ export function createFilters({ params, update, showError, catalog, ready }) {
     const n = Math.round(Math.sqrt(cells.length));
     const vals = cells.map((c) => parse(c.value));
     const bad = cells.find((c, i) => !Number.isFinite(vals[i]));
-    if (bad) { showError(`kernel weight “${bad.value}” is not a number`); return null; }
+    if (bad) { showError(`“${bad.value}” in the custom kernel is not a number`); return null; }
     return Array.from({ length: n }, (_, i) => vals.slice(i * n, i * n + n));
   }
 

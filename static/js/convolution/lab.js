@@ -1,7 +1,8 @@
 // The convolution lab's page: its parameters ↔ the URL, the four parts (tabs), the flip that
 // every part labels, and the controller the shell drives (keys, autoplay, export / import).
 
-import { labReady, registerLab, syncURL } from "../shell.js";
+import { labReady, registerLab, relayout, syncURL } from "../shell.js";
+import { describeError } from "../errors.js";
 import { createStepper } from "./stepper.js";
 import { createFilters } from "./filters.js";
 import { createLayer } from "./layer.js";
@@ -55,7 +56,16 @@ let ready = false;
 
 function showError(msg) {
   $("#cv-error").hidden = !msg;
-  $("#cv-error").textContent = msg || "";
+  $("#cv-error").textContent = msg ? describeError(msg, fieldName) : "";
+}
+
+// The fields the server names in a refused request, as the page labels them.
+const FIELDS = {
+  height: "Height H", width: "Width W", channels: "Channels C", units: "FC units", filters: "Filters D",
+  kernel: "Kernel", padding: "Padding", stride: "Stride", dilation: "Dilation d", input: "Input grid",
+};
+function fieldName(path) {
+  return FIELDS[String(path[path.length - 1])] ?? null;
 }
 
 function markReady() {
@@ -97,6 +107,7 @@ function showSection() {
     tab.setAttribute("aria-selected", String(tab.dataset.tab === params.section));
   }
   $("#cv").dataset.section = params.section;
+  relayout(); // the compact layout (embeds, phones) shows the part's own picture
   $(".cv-flip").hidden = params.section === "params" || document.body.dataset.hide?.split(",").includes("flip");
   $("#cv-op").hidden = params.section === "params";
 }
@@ -127,6 +138,8 @@ const controller = {
     stepper.configure();
   },
   canvases: () => [...document.querySelectorAll(`[data-pane="${params.section}"] canvas`)],
+  // the PNG: the shown part's picture (the grids and their sum, the two photos and the kernel …)
+  picture: () => [document.querySelector(`[data-pane="${params.section}"] [data-main-picture], .np-stage > [data-main-picture]`)],
   svgs: () => (params.section === "step" ? [$("#cv-svg")] : []),
 };
 

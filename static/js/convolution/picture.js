@@ -8,7 +8,7 @@ import { fmt } from "./num.js";
 const NS = "http://www.w3.org/2000/svg";
 const CELL = 46;
 const GAP = 50;
-const TOP = 32;
+const TOP = 26; // room for a grid's label above it
 
 /** Numbers shrink with their length so "0.111" still fits a cell. */
 function size(text) {
@@ -32,35 +32,62 @@ function defs() {
   return d;
 }
 
+/** The grids' sizes in cells: the padded input, the kernel, the output. */
+function sizes(cfg) {
+  const Hp = cfg.padded[0].length, Wp = cfg.padded[0][0].length;
+  const kh = cfg.applied[0].length, kw = cfg.applied[0][0].length;
+  const [Ho, Wo] = cfg.shape;
+  return { Hp, Wp, kh, kw, Ho, Wo };
+}
+
 /**
- * draw(svg, cfg, frame, {onEdit}) — cfg: the session's config message (padded, source_rows/cols,
- * rows_used/cols_used, applied, kernel, shape, sizes, padding, mode, operation);
+ * Where the three grids go, in SVG units: side by side (input ⋆ kernel = output, "row"), the
+ * kernel and the output in a column beside the input ("corner", a slide's box), or the input
+ * above the other two ("stacked", a phone).
+ */
+function place(cfg, arrangement) {
+  const { Hp, Wp, kh, kw, Ho, Wo } = sizes(cfg);
+  if (arrangement === "stacked") {
+    const row2 = GAP + kw * CELL + GAP + Wo * CELL;
+    const width = Math.max(Wp * CELL, row2) + 8;
+    const H2 = Math.max(kh, Ho) * CELL, top2 = TOP + Hp * CELL + TOP + 8;
+    const xK = (width - row2) / 2 + GAP;
+    return { width, height: top2 + H2 + 6, xIn: (width - Wp * CELL) / 2, yIn: TOP, xK, xOut: xK + kw * CELL + GAP,
+      yK: top2 + (H2 - kh * CELL) / 2, yOut: top2 + (H2 - Ho * CELL) / 2, midK: top2 + H2 / 2, mid: top2 + H2 / 2,
+      xStar: xK - GAP / 2, xEq: xK + kw * CELL + GAP / 2 };
+  }
+  if (arrangement === "corner") {
+    const x0 = 4 + Wp * CELL + GAP;
+    const yK = TOP, yOut = TOP + kh * CELL + TOP + 8;
+    const height = Math.max(TOP + Hp * CELL, yOut + Ho * CELL) + 6;
+    return { width: x0 + Math.max(kw, Wo) * CELL + 4, height, xIn: 4, yIn: TOP, xK: x0, xOut: x0, yK, yOut,
+      midK: yK + kh * CELL / 2, mid: yOut + Ho * CELL / 2, xStar: x0 - GAP / 2, xEq: x0 - GAP / 2 };
+  }
+  const H = Math.max(Hp, kh, Ho) * CELL;
+  const xK = 4 + Wp * CELL + GAP, xOut = xK + kw * CELL + GAP;
+  const yOf = (n) => TOP + (H - n * CELL) / 2;
+  return { width: xOut + Wo * CELL + 4, height: TOP + H + 6, xIn: 4, yIn: yOf(Hp), xK, xOut, yK: yOf(kh), yOut: yOf(Ho),
+    midK: TOP + H / 2, mid: TOP + H / 2, xStar: xK - GAP / 2, xEq: xOut - GAP / 2 };
+}
+
+/** The arrangement that draws the grids largest in a box of w × h px (h null: any height). */
+export function arrangementFor(cfg, w, h) {
+  if (!h) return w < 520 ? "stacked" : "row";
+  const scale = (a) => { const p = place(cfg, a); return Math.min(w / p.width, h / p.height); };
+  return ["row", "corner", "stacked"].reduce((best, a) => (scale(a) > scale(best) * 1.02 ? a : best));
+}
+
+/**
+ * draw(svg, cfg, frame, {onEdit, arrangement}) — cfg: the session's config message (padded,
+ * source_rows/cols, rows_used/cols_used, applied, kernel, shape, sizes, padding, mode, operation);
  * frame: {step, position, window, output}. Channel 0 is drawn.
  */
-export function draw(svg, cfg, frame, { onEdit, editable = true, stacked = false } = {}) {
+export function draw(svg, cfg, frame, { onEdit, editable = true, arrangement = "row" } = {}) {
   const padded = cfg.padded[0];
   const applied = cfg.applied[0];
-  const Hp = padded.length, Wp = padded[0].length;
-  const kh = applied.length, kw = applied[0].length;
-  const [Ho, Wo] = cfg.shape;
+  const { Hp, Wp, kh, kw, Ho, Wo } = sizes(cfg);
   const [[pt], [pl]] = cfg.padding;
-  // side by side (input ⋆ kernel = output), or on a narrow screen the input above the rest
-  let xIn, xK, xOut, yIn, yK, yOut, width, height, mid, midK;
-  if (!stacked) {
-    const H = Math.max(Hp, kh, Ho) * CELL;
-    xIn = 4; xK = xIn + Wp * CELL + GAP; xOut = xK + kw * CELL + GAP;
-    width = xOut + Wo * CELL + 4; height = TOP + H + 6;
-    const yOf = (n) => TOP + (H - n * CELL) / 2;
-    yIn = yOf(Hp); yK = yOf(kh); yOut = yOf(Ho); mid = midK = TOP + H / 2;
-  } else {
-    const row2 = GAP + kw * CELL + GAP + Wo * CELL;
-    width = Math.max(Wp * CELL, row2) + 8;
-    xIn = (width - Wp * CELL) / 2; yIn = TOP;
-    const H2 = Math.max(kh, Ho) * CELL, top2 = TOP + Hp * CELL + TOP + 8;
-    xK = (width - row2) / 2 + GAP; xOut = xK + kw * CELL + GAP;
-    yK = top2 + (H2 - kh * CELL) / 2; yOut = top2 + (H2 - Ho * CELL) / 2;
-    height = top2 + H2 + 6; mid = midK = top2 + H2 / 2;
-  }
+  const { width, height, xIn, xK, xOut, yIn, yK, yOut, mid, midK, xStar, xEq } = place(cfg, arrangement);
   svg.replaceChildren(defs());
   svg.setAttribute("viewBox", `0 0 ${width} ${height}`);
 
@@ -147,8 +174,8 @@ export function draw(svg, cfg, frame, { onEdit, editable = true, stacked = false
   gOut.append(el("text", { x: xOut, y: yOut - 16, class: "label" }, `output ${Ho}×${Wo}`));
 
   svg.append(gIn, gK, gOut,
-    el("text", { x: xK - GAP / 2, y: midK, class: "op" }, cfg.flip ? "∗" : "⋆"),
-    el("text", { x: xOut - GAP / 2, y: mid, class: "op" }, "="));
+    el("text", { x: xStar, y: midK, class: "op" }, cfg.flip ? "∗" : "⋆"),
+    el("text", { x: xEq, y: mid, class: "op" }, "="));
   if (onEdit) {
     svg.onclick = (ev) => {
       const t = ev.target.closest?.("[data-kind]");

@@ -2,8 +2,8 @@
 // WebSocket stream to step and play); this module draws each frame, writes the sum out, fills
 // the output-size formula and lets a person edit cells and sizes.
 
-import { openStream } from "../stream.js";
-import { draw } from "./picture.js";
+import { commandQueue, openStream } from "../stream.js";
+import { arrangementFor, draw } from "./picture.js";
 import { api, factor, fmt, parse, rng, signClass } from "./num.js";
 
 const $ = (s) => document.querySelector(s);
@@ -24,6 +24,7 @@ function resize(grid, h, w) {
 
 export function createStepper({ params, update, showError, ready }) {
   let stream = null, cfg = null, frame = null, playing = false, sid = null, starting = null;
+  const commands = commandQueue(); // a key pressed before the session exists waits for it
 
   function fillControls() {
     const p = params();
@@ -49,6 +50,7 @@ export function createStepper({ params, update, showError, ready }) {
           status: (m) => { playing = m.playing; renderButtons(); },
           error: (m) => showError(m.message),
         });
+        commands.attach(stream);
       } catch (err) {
         showError(err.message);
       } finally {
@@ -68,8 +70,13 @@ export function createStepper({ params, update, showError, ready }) {
 
   function render() {
     if (!cfg) return;
-    const stacked = $("#cv-svg").parentElement.clientWidth < 520 && !document.documentElement.classList.contains("embed");
-    draw($("#cv-svg"), cfg, frame, { onEdit: edit, editable: !playing, stacked });
+    // A slide's frame gives the picture a fixed box: the grids take the arrangement that draws
+    // them largest in it; a page gives the width only.
+    const svg = $("#cv-svg");
+    const fixed = document.documentElement.matches(".embed.np-compact");
+    const box = svg.getBoundingClientRect();
+    const arrangement = arrangementFor(cfg, fixed ? box.width : svg.parentElement.clientWidth, fixed ? box.height : null);
+    draw(svg, cfg, frame, { onEdit: edit, editable: !playing, arrangement });
     $("#cv-step-count").textContent = frame ? frame.step : 0;
     $("#cv-step-total").textContent = cfg.positions;
     renderSum();
@@ -213,16 +220,16 @@ export function createStepper({ params, update, showError, ready }) {
 
   function setRate(rate) {
     update({ rate }, { quiet: true });
-    stream?.send({ type: "set", params: { rate } });
+    commands.send({ type: "set", params: { rate } });
   }
 
   const controller = {
     toggle() {
-      if (frame?.done && !playing) stream?.send({ type: "reset" });
-      stream?.send({ type: playing ? "pause" : "play" });
+      if (frame?.done && !playing) commands.send({ type: "reset" });
+      commands.send({ type: playing ? "pause" : "play" });
     },
-    step() { stream?.send({ type: "step", n: 1 }); },
-    reset() { stream?.send({ type: "reset" }); },
+    step() { commands.send({ type: "step", n: 1 }); },
+    reset() { commands.send({ type: "reset" }); },
     faster() { shiftRate(1); },
     slower() { shiftRate(-1); },
     playing: () => playing,
