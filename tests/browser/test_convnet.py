@@ -1,6 +1,6 @@
 """The ConvNet lab in Chromium: play until the test accuracy passes 80 % and the filters have
 changed from their initial state; click a confusion cell and see its images; draw a digit and
-get a prediction; the embed, presenter and phone views keep the network in sight."""
+get a prediction. (Embeds, presenter mode and phones: tests/browser/test_layout.py.)"""
 
 from __future__ import annotations
 
@@ -147,60 +147,6 @@ def test_draw_a_digit_and_get_a_prediction(page, server):
     # the network view shows the drawing too
     assert page.inner_text("#cn-example-label") == "your drawing"
     shot(page, "convnet-drawing")
-
-
-# Elements whose own text is drawn below 14 px.
-SMALL_TEXT = """() => [...document.querySelectorAll('main *')].filter(e => e.checkVisibility()
-    && [...e.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())
-    && parseFloat(getComputedStyle(e).fontSize) < 14).map(e => e.textContent.trim().slice(0, 30))"""
-
-
-def fits(page) -> dict:
-    return page.evaluate("""() => {
-        const r = document.querySelector('#cn-net').getBoundingClientRect();
-        const d = document.documentElement;
-        return {scrollX: d.scrollWidth - innerWidth, scrollY: d.scrollHeight - innerHeight,
-                left: r.left, top: r.top, right: r.right, bottom: r.bottom, width: r.width, height: r.height,
-                w: innerWidth, h: innerHeight};
-    }""")
-
-
-def test_embeds_show_the_whole_network_and_a_phone_puts_it_first(browser, server):
-    for (w, h), query, name in [((960, 540), "", "960x540"), ((640, 360), "", "640x360"),
-                                ((960, 540), "&present=1", "960x540-present")]:
-        page = browser.new_context(viewport={"width": w, "height": h}).new_page()
-        try:
-            page.goto(f"{server}/embed/convnet?autoplay=0{query}")
-            wait_for_lab(page)
-            wait_for_frame(page)
-            f = fits(page)
-            assert f["scrollX"] <= 0 and f["scrollY"] <= 0, f"the {name} embed scrolls: {f}"
-            assert f["left"] >= 0 and f["top"] >= 0 and f["right"] <= w and f["bottom"] <= h, f
-            assert f["width"] * f["height"] >= 0.3 * w * h, f"the network takes too little of {name}: {f}"
-            if query:
-                small = page.evaluate(SMALL_TEXT)
-                assert not small, f"text under 14 px in presenter mode: {small[:5]}"
-                root = "getComputedStyle(document.documentElement)"
-                # the canvases label in 20 px
-                assert page.evaluate(f"{root}.getPropertyValue('--plot-font')").strip() == "20"
-            shot(page, f"convnet-embed-{name}")
-        finally:
-            page.context.close()
-
-    page = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True).new_page()
-    try:
-        page.goto(f"{server}/labs/convnet")
-        wait_for_lab(page)
-        wait_for_frame(page)
-        f = fits(page)
-        assert f["scrollX"] <= 0, f"the phone page is wider than the screen: {f}"
-        assert f["width"] >= 0.9 * (390 - 40), f  # full width, minus the page's and panel's padding
-        stage = page.locator(".cn-stage").bounding_box()
-        arch = page.locator(".cn-arch").bounding_box()
-        assert stage["y"] < arch["y"], "the network comes before the controls"
-        shot(page, "convnet-phone-390x844")
-    finally:
-        page.context.close()
 
 
 def test_the_architecture_builder_counts_parameters_and_names_a_bad_layer(page, server):

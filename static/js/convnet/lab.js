@@ -96,7 +96,7 @@ async function start(params, { weights = null } = {}) {
   state.stream = openStream(`${API}/sessions/${body.id}/stream`, {
     config: onConfig, frame: onFrame, status: onStatus,
     error: (msg) => {
-      showMessage(msg.message);
+      showMessage(describeDetail(msg.message));
       if (state.config) { arch.key = ""; showConfig(state.config); }
     },
   });

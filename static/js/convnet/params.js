@@ -4,6 +4,8 @@
 // ("conv8k3p1,relu,maxpool2,..."). Page-only keys: speed (steps per frame, or "epoch") and
 // example (the test image traced through the network).
 
+import { describeError } from "../errors.js";
+
 export const DEFAULTS = {
   dataset: "digits", n_images: 1000, image_size: 12, noise: 10, train_percent: 80, seed: 0,
   layers: "conv8k3p1,relu,maxpool2,conv16k3p1,relu,maxpool2", init: "he", optimizer: "adam",
@@ -81,10 +83,5 @@ export function stepsPerFrame(speed, batchesPerEpoch) {
 
 /** A 422's detail (text or pydantic's list) as one line. */
 export function describeDetail(detail) {
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((d) => `${(d.loc || []).filter((x) => x !== "body").join(".")}: ${d.msg}`).join("; ")
-      .replace(/Value error, /g, "");
-  }
-  return JSON.stringify(detail);
+  return describeError(detail);
 }
