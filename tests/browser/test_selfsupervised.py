@@ -1,14 +1,12 @@
 """The self-supervised lab in Chromium: press play and the loss falls while the positive pairs of
 the similarity matrix stand out from the rest (frame numbers and canvas pixels); the probe table
 fills with contrastive above random; a click on the held-out picture shows neighbours, a click
-on the matrix chooses a row; the picture fits embeds and phones."""
+on the matrix chooses a row. (Embeds, presenter mode and phones: tests/browser/test_layout.py.)"""
 
 from __future__ import annotations
 
 import re
 import time
-
-import pytest
 
 from tests.browser.conftest import shot
 from tests.browser.labpage import lab_call, wait_for_lab
@@ -117,44 +115,3 @@ def test_play_the_loss_falls_positives_stand_out_and_the_probe_fills(page, serve
     assert page.locator("#ssl-nn figure").count() == 9
     assert "nearest images" in page.inner_text("#ssl-nn")
     shot(page, "selfsupervised-trained")
-
-
-@pytest.mark.parametrize(("width", "height", "query"), [
-    (960, 540, ""), (640, 360, ""), (960, 540, "&present=1"),
-])
-def test_embed_shows_the_whole_picture_without_scrolling(page, server, width, height, query):
-    page.set_viewport_size({"width": width, "height": height})
-    page.goto(f"{server}/embed/selfsupervised?batch_size=16{query}")
-    wait_for_lab(page)
-    scroll = page.evaluate("[document.documentElement.scrollWidth - innerWidth,"
-                           " document.documentElement.scrollHeight - innerHeight]")
-    assert scroll == [0, 0], f"the embed scrolls by {scroll} at {width}×{height}"
-    for sel in ("#ssl-matrix", "#ssl-embedding", "#ssl-play"):
-        b = page.locator(sel).bounding_box()
-        inside = b["x"] >= 0 and b["y"] >= 0 and b["x"] + b["width"] <= width
-        inside = inside and b["y"] + b["height"] <= height
-        assert inside, f"{sel} at {b} is not inside the {width}×{height} frame"
-        if sel != "#ssl-play":
-            assert b["width"] >= 150, f"{sel} is only {b['width']} px wide"
-    if query:
-        text = ".ssl-stage figcaption, .ssl-bar span, .ssl-bar b"
-        sizes = page.evaluate("sel => [...document.querySelectorAll(sel)]"
-                              ".map(el => parseFloat(getComputedStyle(el).fontSize))", text)
-        assert min(sizes) >= 14, sizes
-    shot(page, f"selfsupervised-embed-{width}x{height}{'-present' if query else ''}")
-
-
-def test_phone_layout(page, server):
-    page.set_viewport_size({"width": 390, "height": 844})
-    page.goto(f"{server}/labs/selfsupervised")
-    wait_for_lab(page)
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390
-    matrix = page.locator("#ssl-matrix").bounding_box()
-    bar = page.locator(".ssl-bar").bounding_box()
-    assert matrix["width"] >= 330  # the picture at (nearly) full width
-    assert bar["y"] > matrix["y"]  # controls below the picture
-    wide = page.evaluate("""[...document.querySelectorAll('main *')].filter(el => {
-        const r = el.getBoundingClientRect(); return r.width > 0 && r.right > innerWidth + 1; })
-        .map(el => el.tagName + '#' + el.id + '.' + el.className).slice(0, 5)""")
-    assert not wide, f"wider than the phone: {wide}"
-    shot(page, "selfsupervised-phone")

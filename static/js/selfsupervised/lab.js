@@ -70,7 +70,7 @@ async function start(params) {
   state.session = body.id;
   state.stream = openStream(`${API}/sessions/${body.id}/stream`, {
     config: onConfig, frame: onFrame, status: onStatus,
-    error: (msg) => { showMessage(msg.message); showControls(); },
+    error: (msg) => { showMessage(describeDetail(msg.message)); showControls(); },
   });
 }
 
@@ -432,6 +432,7 @@ registerLab({
     await start(coerce(obj.params));
   },
   canvases: () => [$("ssl-matrix"), $("ssl-embedding"), $("ssl-rowchart"), $("ssl-losschart"), $("ssl-auchart")],
+  picture: () => [document.querySelector(".ssl-stage")], // the PNG: both figures with their captions
   // a test reads what the page shows of the current frame
   snapshot: () => {
     const f = state.frame;

@@ -1,6 +1,7 @@
 // The self-supervised lab's parameters: defaults, coercion from URL strings, the API body.
 // Names are the API's (and the URL's); `row` is the frame's chosen row and `speed` the page's
 // steps per frame: both travel in the URL too, the API body leaves speed out.
+import { describeError } from "../errors.js";
 
 export const TRANSFORMS = ["crop", "flip", "rotate", "shift", "contrast", "blur", "noise", "cutout"];
 
@@ -68,9 +69,5 @@ export function fromConfig(config, page) {
 
 /** A 422's detail (a string, or pydantic's list) as one line. */
 export function describeDetail(detail) {
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((d) => `${(d.loc || []).filter((x) => x !== "body").join(".")}: ${d.msg}`).join("; ");
-  }
-  return JSON.stringify(detail);
+  return describeError(detail);
 }
