@@ -1,7 +1,8 @@
 """The scale lab in Chromium: a lecturer opens a class experiment, three students on phones
 (separate browser contexts) join it by its code, each trains cells in their own session, and
 their results land on the lecturer's plot; a student who leaves has their cell reassigned;
-the plot fits a 960×540 and a 640×360 embed and a phone's width."""
+the double-descent story plays in a 960×540 and a 640×360 embed with the whole plot in sight
+(every lab's embeds and phones: tests/browser/test_layout.py)."""
 
 from __future__ import annotations
 
@@ -176,14 +177,3 @@ def test_embed_shows_the_whole_plot_without_scrolling(page, server, size):
         font = page.evaluate("parseFloat(getComputedStyle(document.querySelector('#sc-story')).fontSize)")
         assert font >= 14
     shot(page, f"scale-embed-{w}x{h}")
-
-
-def test_phone_shows_the_plot_at_full_width_and_controls_below(page, server):
-    page.set_viewport_size(PHONE)
-    page.goto(f"{server}/labs/scale?preset=scale-bigger-model")
-    wait_for_lab(page)
-    plot = page.locator("#sc-plot").bounding_box()
-    form = page.locator("#sc-form").bounding_box()
-    assert plot["width"] >= PHONE["width"] - 30 and form["y"] > plot["y"] + plot["height"]
-    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-    shot(page, "scale-phone-390")

@@ -3,6 +3,7 @@
 
 import { openStream } from "../stream.js";
 import { labReady, registerLab, syncURL } from "../shell.js";
+import { describeError } from "../errors.js";
 import { drawPlot, short } from "./plot.js";
 import { drawCellMap } from "./cellmap.js";
 import { AXES, axisFits, defaultAxis, fitText, plotFor, story } from "./views.js";
@@ -65,7 +66,7 @@ async function api(path, options = {}) {
   const data = await r.json().catch(() => ({}));
   if (!r.ok) {
     const d = data.detail;
-    throw new Error(typeof d === "string" ? d : Array.isArray(d) ? d.map((e) => `${e.loc?.slice(1).join(".")}: ${e.msg}`).join("; ") : `error ${r.status}`);
+    throw new Error(typeof d === "string" || Array.isArray(d) ? describeError(d) : `error ${r.status}`);
   }
   return data;
 }
@@ -120,7 +121,7 @@ function adopt(state) {
     state: (msg) => { if (msg.id === sweep?.id) { sweep = msg; cells = new Map(msg.cells.map((c) => [c.k, c])); schedule(); } },
     cells: (msg) => { for (const c of msg.cells) cells.set(c.k, c); schedule(); },
     summary: (msg) => { if (sweep) Object.assign(sweep, msg); schedule(); },
-    error: (msg) => showError(msg.message),
+    error: (msg) => showError(describeError(msg.message)),
   });
   if (old && old.id !== state.id && old.mode === "server") {
     api(`/sweeps/${old.id}`, { method: "DELETE" }).catch(() => {}); // nobody else watches a page's own sweep
