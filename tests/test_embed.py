@@ -174,3 +174,14 @@ def test_lab_embed_view(client, lab):
     assert str(r.url).endswith(f"/labs/{lab}?embed=1&hide={hide}")
     assert "<header" not in r.text and "<footer" not in r.text
     assert re.search(rf'data-control="{hide}"[^>]*\bhidden\b', r.text)
+
+
+@pytest.mark.parametrize("lab", WRITTEN)
+def test_every_control_has_one_label(client, lab):
+    """A control's Share-dialog name comes from ctl(name, label): a second data-label written
+    after it would be dropped by the browser (the first attribute wins), the raw key shown."""
+    html = client.get(f"/labs/{lab}").text
+    tags = re.findall(r"<[a-z][^>]*\bdata-control=[^>]*>", html)
+    assert tags
+    twice = [t for t in tags if t.count("data-label=") != 1]
+    assert not twice, f"{lab}: controls with {len(twice)} labels: {twice[:2]}"
