@@ -26,6 +26,10 @@ LABS: list[Lab] = [
     Lab("optimizers", "Optimizers race",
         "GD, momentum, AdaGrad, RMSProp and Adam on loss surfaces; step size and stopping.",
         "SGD, momentum and adaptive methods"),
+    Lab("depth", "Depth",
+        "Vanishing and exploding gradients layer by layer: residual connections, BatchNorm and good "
+        "initializers let deep networks train.",
+        "Depth: activations, initialization, residual networks"),
 ]
 
 BY_SLUG = {lab.slug: lab for lab in LABS}
