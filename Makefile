@@ -50,6 +50,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.optimizers
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.bench_layers
+	$(BIN)/python -m bench.bench_depth
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

@@ -16,8 +16,10 @@ forward and backward pass on the first batch without updating anything.
 
 Metrics: the training loss and accuracy are running means over the last epoch's mini-batches
 (what was trained on, free); the test set is evaluated exactly when asked, once per step at
-most. History: every ⌈epoch / 4⌉ steps, the mean training loss and accuracy of each network's
-mini-batches since the previous record (step 0: an exact pass over the training set).
+most, or (`metrics(test_max_age=…)`, what a stream's frames use) reused while at most that many
+steps old: a pass over the test set costs several training steps. History: every ⌈epoch / 4⌉
+steps, the mean training loss and accuracy of each network's mini-batches since the previous
+record (step 0: an exact pass over the training set).
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from engine import layer_readings, optimizers
-from engine.deepnet import NetSpec, build
+from engine.deepnet import NetSpec, activation_layers, build, dense_layers
 from engine.depth_data import load_data
 from engine.image_eval import SetEvaluation, evaluate
 from engine.layer_readings import LayerReadings
@@ -75,7 +77,11 @@ class Run:
     diverged_at: int | None = None
     batches: deque = field(default_factory=deque)  # (loss · n, correct, n) over the last epoch
     since_record: list = field(default_factory=list)
-    test_eval: SetEvaluation | None = None
+    leaves: list[str] = field(default_factory=list)  # names of every layer, nested ones included
+    names: tuple[list[str], list[str]] = ([], [])  # the dense and the activation layers' names
+    num_parameters: int = 0
+    test_eval: SetEvaluation | None = None  # of the step it was made at (its .step)
+    cached: tuple[int, LayerReadings] | None = None  # (step, readings) of the last `readings`
 
     @property
     def diverged(self) -> bool:
@@ -88,6 +94,7 @@ class RunMetrics:
     train_accuracy: float
     test_loss: float
     test_accuracy: float
+    test_step: int  # the step the test numbers are from
     diverged: bool
     diverged_at: int | None
     verdict: str  # "guessing" (no better than the class frequencies), "learning" or "diverged"
@@ -136,7 +143,9 @@ class DepthTrainer:
             if layer.kind == "batchnorm":
                 layer.running_mean = np.zeros(layer.num_features)
                 layer.running_var = np.ones(layer.num_features)
-        run = Run(spec, model, opt, trace, batches=deque(maxlen=self.batches_per_epoch))
+        run = Run(spec, model, opt, trace, batches=deque(maxlen=self.batches_per_epoch),
+                  leaves=[name for name, _ in model.leaves()], num_parameters=model.num_parameters,
+                  names=([n for n, _ in dense_layers(model)], [n for n, _ in activation_layers(model)]))
         if not math.isfinite(trace.loss):
             run.diverged_at = 0
         return run
@@ -216,7 +225,7 @@ class DepthTrainer:
         row = (tr.loss * len(y), int((tr.probs.argmax(axis=1) == y).sum()), len(y))
         run.batches.append(row)
         run.since_record.append(row)
-        run.test_eval = None
+        run.cached = None
 
     def _record(self) -> None:
         self.history.steps.append(self.step_count)
@@ -231,22 +240,29 @@ class DepthTrainer:
 
     # ----- reading ------------------------------------------------------------------------
     def readings(self, k: int) -> LayerReadings:
+        """Network k's per-layer numbers of its last step (computed once per step)."""
         run = self.runs[k]
-        return layer_readings.read(run.model, run.trace, run.spec.activation, run.ratios)
+        if run.cached is None or run.cached[0] != self.step_count:
+            run.cached = (self.step_count, layer_readings.read(run.model, run.trace, run.spec.activation,
+                                                               run.ratios, names=run.names))
+        return run.cached[1]
 
-    def test_evaluation(self, k: int) -> SetEvaluation:
+    def test_evaluation(self, k: int, max_age: int = 0) -> SetEvaluation:
+        """Network k on the test set, evaluated now unless the last evaluation is at most
+        `max_age` steps old (and the weights have not been replaced since)."""
         run = self.runs[k]
-        if run.test_eval is None:
+        if run.test_eval is None or self.step_count - run.test_eval.step > max_age:
             with np.errstate(all="ignore"):
                 d = self.data
                 run.test_eval = evaluate(run.model, d.X_test, d.y_test, len(d.classes), self.step_count)
         return run.test_eval
 
-    def metrics(self) -> list[RunMetrics]:
+    def metrics(self, test_max_age: int = 0) -> list[RunMetrics]:
+        """Per network; the test numbers at most `test_max_age` steps old (see test_evaluation)."""
         out = []
         chance = self.data.chance_loss
         for k, run in enumerate(self.runs):
-            test = self.test_evaluation(k)
+            test = self.test_evaluation(k, test_max_age)
             if run.batches:
                 loss, correct, total = (sum(col) for col in zip(*run.batches, strict=True))
                 train_loss, train_acc = loss / total, correct / total
@@ -258,7 +274,7 @@ class DepthTrainer:
                 verdict = "guessing"
             else:
                 verdict = "learning"
-            out.append(RunMetrics(train_loss, train_acc, test.loss, test.accuracy, run.diverged,
+            out.append(RunMetrics(train_loss, train_acc, test.loss, test.accuracy, test.step, run.diverged,
                                   run.diverged_at, verdict))
         return out
 
@@ -279,4 +295,4 @@ class DepthTrainer:
                 raise ValueError(f"network {k}, parameter {i}: values must be finite")
         for p, v in zip(params, values, strict=True):
             p[...] = v
-        self.runs[k].test_eval = None
+        self.runs[k].test_eval = self.runs[k].cached = None

@@ -66,11 +66,23 @@ def update_ratios(before: list[Array], model: Sequential) -> Array:
     return np.array(out)
 
 
+def quantiles(values: Array, qs: tuple[float, ...] = QUANTILES) -> Array:
+    """np.quantile(values, qs, axis=1).T (linear interpolation) from one sort of each row."""
+    s = np.sort(values, axis=1)
+    pos = np.asarray(qs) * (s.shape[1] - 1)
+    lo = np.floor(pos).astype(int)
+    hi = np.minimum(lo + 1, s.shape[1] - 1)
+    return s[:, lo] + (s[:, hi] - s[:, lo]) * (pos - lo)
+
+
 def read(model: Sequential, trace: Trace, activation: str, ratios: Array | None = None,
-         bins: int = BINS) -> LayerReadings:
-    """The readings of `trace` (a pass of `model` with its backward done)."""
-    dense = [name for name, _ in deepnet.dense_layers(model)]
-    acts = [name for name, _ in deepnet.activation_layers(model)]
+         bins: int = BINS, names: tuple[list[str], list[str]] | None = None) -> LayerReadings:
+    """The readings of `trace` (a pass of `model` with its backward done); `names` (dense and
+    activation layer names, as dense_layers and activation_layers give them) saves a walk."""
+    if names is None:
+        names = ([n for n, _ in deepnet.dense_layers(model)],
+                 [n for n, _ in deepnet.activation_layers(model)])
+    dense, acts = names
     by_name = {t.name: t for t in trace.walk()}
     norms = []
     for name in dense:
@@ -81,9 +93,9 @@ def read(model: Sequential, trace: Trace, activation: str, ratios: Array | None 
     flat = outputs.reshape(L, -1)
     with np.errstate(all="ignore"):
         finite = np.isfinite(flat).all(axis=1)
-        quantiles = np.full((L, len(QUANTILES)), np.nan)
+        qs = np.full((L, len(QUANTILES)), np.nan)
         if finite.any():
-            quantiles[finite] = np.quantile(flat[finite], QUANTILES, axis=1).T
+            qs[finite] = quantiles(flat[finite])
         mean, var = flat.mean(axis=1), flat.var(axis=1)
     lo, hi = HIST_RANGE.get(activation, (-4.0, 4.0))
     scaled = np.nan_to_num((flat - lo) / (hi - lo) * bins, nan=-1.0, posinf=bins, neginf=-1.0)
@@ -92,5 +104,5 @@ def read(model: Sequential, trace: Trace, activation: str, ratios: Array | None 
     dead = (outputs <= 0.0).all(axis=1).mean(axis=1) if activation == "relu" else None
     return LayerReadings(
         dense, np.array(norms), ratios if ratios is not None else np.full(len(dense), np.nan),
-        acts, quantiles, mean, var, dead, hist, (lo, hi),
+        acts, qs, mean, var, dead, hist, (lo, hi),
     )

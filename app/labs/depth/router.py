@@ -97,7 +97,7 @@ class PropagationIn(BaseModel):
 
     activation: ActivationName = "tanh"
     depth: int = Field(20, ge=2, description="hidden layers, 2 … NP_MAX_DEPTH (50)")
-    width: int = Field(128, ge=2, description="units per layer, 2 … NP_MAX_PROPAGATION_WIDTH (512)")
+    width: int = Field(64, ge=2, description="units per layer, 2 … NP_MAX_PROPAGATION_WIDTH (512)")
     inits: list[InitName] = Field(default_factory=lambda: list(PROPAGATION_INITS), min_length=1,
                                   max_length=len(initializers.INITIALIZERS))
     batchnorm: bool = Field(False, description="BatchNorm before every activation")

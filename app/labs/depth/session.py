@@ -22,7 +22,7 @@ OptimizerName = Literal[tuple(optimizers.OPTIMIZERS)]  # type: ignore[valid-type
 DatasetName = Literal[DATASETS]  # type: ignore[valid-type]
 Include = Literal["metrics", "layers", "histograms", "history", "weights"]
 FRAME: tuple[Include, ...] = ("metrics", "layers", "histograms", "history")
-HISTORY_POINTS = 200  # a frame's loss curves, evenly decimated
+HISTORY_POINTS = 150  # a frame's loss curves, evenly decimated
 # A layer's fixed cost per step (Python and NumPy calls, forward, backward and update), in the
 # work budgets' unit (examples × parameters): measured by bench.bench_depth, where a depth-30
 # network of width 16 spends about as long on these calls as on its arithmetic.
@@ -110,16 +110,28 @@ class StepIn(BaseModel):
 # ---- engine state → JSON ---------------------------------------------------------------------
 
 def sig(values: Any, digits: int = 4) -> Any:
-    """Numbers rounded to `digits` significant digits; NaN and ±inf as null (JSON has neither)."""
+    """Numbers rounded to `digits` significant digits (as lists, nested like the input); NaN
+    and ±inf as null (JSON has neither). Vectorized: v·10ᵏ rounded, divided by the exact 10ᵏ."""
     arr = np.asarray(values, dtype=np.float64)
-    out = [float(f"{v:.{digits}g}") if np.isfinite(v) else None for v in arr.ravel()]
-    return np.array(out, dtype=object).reshape(arr.shape).tolist() if arr.ndim > 1 else out
+    with np.errstate(all="ignore"):
+        ok = np.isfinite(arr) & (arr != 0)
+        k = np.where(ok, digits - 1 - np.floor(np.log10(np.abs(np.where(ok, arr, 1.0)))), 0.0)
+        exact = np.abs(k) <= 22  # powers of ten a double holds exactly
+        up = 10.0 ** np.abs(np.where(exact, k, 0.0))
+        rounded = np.where(k >= 0, np.round(arr * up) / up, np.round(arr / up) * up)
+    out = np.where(ok, rounded, np.where(np.isfinite(arr), 0.0, np.nan))
+    for i in np.flatnonzero(ok & ~exact):  # beyond 10^±22 (a vanished gradient): one by one
+        out.flat[i] = float(f"{arr.flat[i]:.{digits}g}")
+    if np.isfinite(out).all():
+        return out.tolist()
+    return encoding.finite(out)
 
 
 def metrics_out(m: Any) -> dict[str, Any]:
     return encoding.finite({
         "train_loss": m.train_loss, "train_accuracy": m.train_accuracy, "test_loss": m.test_loss,
-        "test_accuracy": m.test_accuracy, "diverged": m.diverged, "diverged_at": m.diverged_at,
+        "test_accuracy": m.test_accuracy, "test_step": m.test_step, "diverged": m.diverged,
+        "diverged_at": m.diverged_at,
         "verdict": m.verdict,
     }, 6)
 
@@ -161,9 +173,10 @@ def spec_out(spec: NetSpec) -> dict[str, Any]:
             "batchnorm": spec.batchnorm}
 
 
-def snapshot(trainer: DepthTrainer, include: Sequence[str]) -> dict[str, Any]:
+def snapshot(trainer: DepthTrainer, include: Sequence[str], test_max_age: int = 0) -> dict[str, Any]:
+    """The state as JSON; test metrics at most `test_max_age` steps old (exact by default)."""
     out: dict[str, Any] = {"step": trainer.step_count, "epoch": trainer.epoch, "done": trainer.done}
-    metrics = trainer.metrics() if "metrics" in include else None
+    metrics = trainer.metrics(test_max_age) if "metrics" in include else None
     nets = []
     for k, run in enumerate(trainer.runs):
         net: dict[str, Any] = {"label": run.spec.describe(), "diverged": run.diverged}
@@ -216,7 +229,9 @@ class DepthRunner:
         self.trainer.reset()
 
     def frame(self) -> dict[str, Any]:
-        return snapshot(self.trainer, FRAME)
+        # the test set is evaluated at most once an epoch: a pass over it costs several training
+        # steps, and frames come every few steps (the answer's test_step says when it was)
+        return snapshot(self.trainer, FRAME, test_max_age=self.trainer.batches_per_epoch)
 
     def describe(self) -> dict[str, Any]:
         return config_out(self.cfg, self.trainer)
@@ -255,5 +270,5 @@ class DepthRunner:
         """Work of one lockstep step: Σ over the live networks of batch × (parameters + the
         layers' fixed cost), in the work budgets' unit."""
         c = self.trainer.config
-        return sum(c.batch_size * run.model.num_parameters + LAYER_WORK * sum(1 for _ in run.model.leaves())
+        return sum(c.batch_size * run.num_parameters + LAYER_WORK * len(run.leaves)
                    for run in self.trainer.runs if not run.diverged) or 1

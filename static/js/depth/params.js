@@ -24,7 +24,7 @@ export const TRAIN_DEFAULTS = {
 };
 export const PAGE_DEFAULTS = {
   view: "train", speed: 2,
-  prop_activation: "tanh", prop_depth: 20, prop_width: 128, prop_batchnorm: false,
+  prop_activation: "tanh", prop_depth: 20, prop_width: 64, prop_batchnorm: false,
   prop_inits: ["zeros", "small_uniform", "tf_uniform", "xavier", "he", "orthogonal"], prop_n: 128,
   fn: "sigmoid", fn2: "relu", zmax: 6, fn_layers: 10,
 };
