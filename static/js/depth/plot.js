@@ -109,7 +109,8 @@ export function logAxis(ctx, box, lo, hi, style, { grid = true } = {}) {
   ctx.strokeStyle = "#bbb"; ctx.lineWidth = style.gridLine;
   ctx.beginPath(); ctx.moveTo(x0, y0); ctx.lineTo(x0, y1); ctx.lineTo(x1, y1); ctx.stroke();
   ctx.fillStyle = "#444"; ctx.textAlign = "right"; ctx.textBaseline = "middle";
-  for (const e of logTicks(lo, hi)) {
+  const most = Math.max(2, Math.min(7, Math.floor((y1 - y0) / (style.font * 1.5))));
+  for (const e of logTicks(lo, hi, most)) {
     const ty = y1 - ((e - lo) / (hi - lo || 1)) * (y1 - y0);
     ctx.fillText(pow10(e), x0 - 4, ty);
     if (grid) {
