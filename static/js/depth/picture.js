@@ -127,8 +127,9 @@ function drawLoss(ctx, box, nets, history, chance, style) {
     if (last) {
       ctx.fillStyle = n.color;
       ctx.beginPath(); ctx.arc(last[0], last[1], style.point, 0, 2 * Math.PI); ctx.fill();
-      label(ctx, n.diverged ? `${n.name} ✕` : n.name, last[0] - style.point - 3, last[1] - style.point - 2,
-        { align: "right", color: n.color, bold: true });
+      const left = last[0] - plot.x0 < f * 3; // a curve that ended at once: its name to the right
+      label(ctx, n.diverged ? `${n.name} ✕` : n.name, last[0] + (left ? 1 : -1) * (style.point + 3),
+        Math.max(plot.y0 + f, last[1] - style.point - 2), { align: left ? "left" : "right", color: n.color, bold: true });
     }
   });
 }

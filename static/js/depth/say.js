@@ -56,7 +56,8 @@ export function gradientSentence(n) {
     return `${n.name}: the gradient grows about ×${fmt(per)} per layer on its way back, to ${fmt(ratio)} times ` +
       "the output layer's at the first layer. Exploding: the first layers take huge steps.";
   }
-  const carried = n.residual ? ": the skip connections carry it back" : "";
+  const carried = n.residual ? ": the skip connections carry it back"
+    : n.batchnorm ? ": BatchNorm keeps every layer's input in the activation's steep range" : "";
   const huge = big > 100 ? ` Its gradients are huge (up to ${fmt(big)}): every step throws the weights far.` : "";
   return `${n.name}: the gradient reaches the first layer at ${fmt(ratio)} of the output layer's size${carried}.${huge}`;
 }

@@ -207,6 +207,7 @@ export class TrainView {
     const f = this.frame, c = this.config;
     return f.networks.map((n, k) => ({
       name: NAMES[k], color: NET_COLORS[k], label: n.label, residual: c.networks[k]?.residual,
+      batchnorm: c.networks[k]?.batchnorm,
       grads: n.layers?.grad_norms ?? [], ratios: n.layers?.update_ratios ?? [], dead: n.layers?.dead ?? null,
       quantiles: n.layers?.quantiles, histograms: n.histograms, diverged: n.diverged,
       divergedAt: n.metrics?.diverged_at, verdict: n.metrics?.verdict, loss: n.metrics?.train_loss,
