@@ -4,8 +4,10 @@
 
 import { NET_COLORS } from "./params.js";
 import { finite, fmt, label, legend, setup, superscript } from "./plot.js";
+import { bindControls, controlsFor, showValue } from "./controls.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
+const OWN = ["fn", "fn2", "zmax", "fn_layers"];
 const SAMPLES = 601;
 
 /** "max f′ = 0.25 at z = 0", "max f′ = 1 for z > 0", "max f′ = 1 everywhere". */
@@ -31,11 +33,7 @@ export class ExplorerView {
   get params() { return this.lab.params; }
 
   bind() {
-    this.root.addEventListener("change", (ev) => {
-      const el = ev.target;
-      const name = el.dataset.param;
-      if (!name) return;
-      const value = el.dataset.type === "int" ? parseInt(el.value, 10) : el.dataset.type === "float" ? Number(el.value) : el.value;
+    bindControls(OWN, (name, value) => {
       this.lab.onParams({ [name]: value });
       if (name === "fn_layers") this.draw(); else this.run();
     });
@@ -53,7 +51,7 @@ export class ExplorerView {
   }
 
   showControls() {
-    for (const el of this.root.querySelectorAll("[data-param]")) el.value = String(this.params[el.dataset.param] ?? "");
+    for (const el of controlsFor(OWN)) showValue(el, this.params[el.dataset.param] ?? "");
   }
 
   async run() {

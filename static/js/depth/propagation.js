@@ -4,8 +4,10 @@
 
 import { describeDetail, propagationBody } from "./params.js";
 import { finite, fmt, label, legend, logAxis, logBounds, setup } from "./plot.js";
+import { bindControls, controlsFor, showValue } from "./controls.js";
 
 const $ = (sel, root = document) => root.querySelector(sel);
+const OWN = ["prop_activation", "prop_depth", "prop_width", "prop_batchnorm"];
 export const INIT_COLORS = {
   zeros: "#9aa0a6", small_uniform: "#c51b7d", tf_uniform: "#8c510a", xavier: "#1b9e77", he: "#6a3d9a",
   orthogonal: "#d4a106",
@@ -28,26 +30,15 @@ export class PropagationView {
   get params() { return this.lab.params; }
 
   bind() {
-    this.root.addEventListener("input", (ev) => {
-      const el = ev.target;
-      if (el.type === "range") {
-        const out = $(`output[data-for="${el.dataset.param}"]`, this.root);
-        if (out) out.textContent = el.value;
-      }
-    });
-    this.root.addEventListener("change", (ev) => {
-      const el = ev.target;
-      if (el.dataset.init) {
-        const on = [...this.root.querySelectorAll("[data-init]")].filter((b) => b.checked).map((b) => b.dataset.init);
-        this.lab.onParams({ prop_inits: on });
-        this.draw();
-        return;
-      }
-      const name = el.dataset.param;
-      if (!name) return;
-      const value = el.dataset.type === "int" ? parseInt(el.value, 10) : el.dataset.type === "bool" ? el.checked : el.value;
+    bindControls(OWN, (name, value) => {
       this.lab.onParams({ [name]: value });
       this.run();
+    });
+    document.addEventListener("change", (ev) => {
+      if (!ev.target.dataset?.init) return;
+      const on = [...document.querySelectorAll("[data-init]")].filter((b) => b.checked).map((b) => b.dataset.init);
+      this.lab.onParams({ prop_inits: on });
+      this.draw();
     });
     const canvas = $("#prop-canvas");
     canvas.addEventListener("mousemove", (ev) => {
@@ -61,17 +52,8 @@ export class PropagationView {
 
   showControls() {
     const p = this.params;
-    for (const el of this.root.querySelectorAll("[data-param]")) {
-      const v = p[el.dataset.param];
-      if (el.type === "checkbox") el.checked = !!v;
-      else {
-        if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === String(v))) el.add(new Option(String(v), String(v)));
-        el.value = String(v);
-      }
-      const out = $(`output[data-for="${el.dataset.param}"]`, this.root);
-      if (out) out.textContent = String(v);
-    }
-    for (const b of this.root.querySelectorAll("[data-init]")) b.checked = p.prop_inits.includes(b.dataset.init);
+    for (const el of controlsFor(OWN)) showValue(el, p[el.dataset.param]);
+    for (const b of document.querySelectorAll("[data-init]")) b.checked = p.prop_inits.includes(b.dataset.init);
   }
 
   /** Ask the server for every initializer's statistics (the checkboxes only choose what is drawn). */
@@ -122,7 +104,7 @@ export class PropagationView {
     this.say(r);
     this.readout(runs);
     for (const p of r.inits) {
-      const el = $(`[data-rate="${p.init}"]`, this.root);
+      const el = $(`[data-rate="${p.init}"]`);
       if (el) el.textContent = finite(p.activation_rate) ? `×${fmt(p.activation_rate)} / layer` : "all 0";
     }
     this.lab.onDrawn("propagation");

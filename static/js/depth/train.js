@@ -8,9 +8,11 @@ import { drawTraining, layerAt } from "./picture.js";
 import { drawDistributions, drawUpdates } from "./layers.js";
 import { comparisons, gradientSentence, headline, lossSentence } from "./say.js";
 import { fmt } from "./plot.js";
+import { bindControls, controlsFor, showValue } from "./controls.js";
 
 const API = "/api/v1/depth";
 const $ = (sel, root = document) => root.querySelector(sel);
+const OWN = ["dataset", "depth", "width", "optimizer", "lr", "batch_size", "seed", "speed"];
 
 export class TrainView {
   /** root: #view-train; lab: {params, onParams(changes), onDrawn()} from lab.js. */
@@ -108,28 +110,7 @@ export class TrainView {
 
   // ----- controls ------------------------------------------------------------------------
   bind() {
-    const root = this.root;
-    root.addEventListener("input", (ev) => {
-      const el = ev.target;
-      if (el.type === "range") {
-        const out = $(`output[data-for="${el.dataset.param}"]`, root);
-        if (out) out.textContent = el.value;
-      }
-    });
-    root.addEventListener("change", (ev) => {
-      const el = ev.target;
-      const net = el.closest("[data-net]");
-      if (net && el.dataset.netParam) {
-        const nets = this.params.networks.map((n) => ({ ...n }));
-        const k = Number(net.dataset.net);
-        nets[k][el.dataset.netParam] = el.type === "checkbox" ? el.checked : el.value;
-        this.set({ networks: nets });
-        return;
-      }
-      const name = el.dataset.param;
-      if (!name) return;
-      const value = el.dataset.type === "int" ? parseInt(el.value, 10)
-        : el.dataset.type === "float" ? Number(el.value) : el.value;
+    bindControls(OWN, (name, value) => {
       if (name === "speed") {
         this.lab.onParams({ speed: value });
         this.send({ type: "speed", steps_per_frame: value });
@@ -137,13 +118,21 @@ export class TrainView {
       }
       this.set({ [name]: value });
     });
+    document.addEventListener("change", (ev) => {
+      const el = ev.target;
+      const net = el.closest?.("[data-net]");
+      if (!net || !el.dataset.netParam) return;
+      const nets = this.params.networks.map((n) => ({ ...n }));
+      nets[Number(net.dataset.net)][el.dataset.netParam] = el.type === "checkbox" ? el.checked : el.value;
+      this.set({ networks: nets });
+    });
     $("#depth-add-net").addEventListener("click", () => {
       const nets = this.params.networks;
       if (nets.length >= 3) return;
       const last = nets[nets.length - 1];
       this.set({ networks: [...nets, { ...last, batchnorm: !last.batchnorm }] });
     });
-    root.querySelectorAll("[data-remove]").forEach((b) => b.addEventListener("click", () => {
+    document.querySelectorAll("[data-remove]").forEach((b) => b.addEventListener("click", () => {
       const k = Number(b.dataset.remove);
       this.set({ networks: this.params.networks.filter((_, i) => i !== k) });
     }));
@@ -161,16 +150,9 @@ export class TrainView {
   }
 
   showControls() {
-    const p = this.params, root = this.root;
-    for (const el of root.querySelectorAll("[data-param]")) {
-      const v = p[el.dataset.param];
-      if (v === undefined || v === null) continue;
-      if (el.tagName === "SELECT" && ![...el.options].some((o) => o.value === String(v))) el.add(new Option(String(v), String(v)));
-      el.value = String(v);
-      const out = $(`output[data-for="${el.dataset.param}"]`, root);
-      if (out) out.textContent = String(v);
-    }
-    root.querySelectorAll("[data-net]").forEach((row) => {
+    const p = this.params;
+    for (const el of controlsFor(OWN)) showValue(el, p[el.dataset.param]);
+    document.querySelectorAll("[data-net]").forEach((row) => {
       const k = Number(row.dataset.net);
       const spec = p.networks[k];
       row.hidden = !spec;
@@ -191,7 +173,7 @@ export class TrainView {
   changeSpeed(delta) {
     const i = Math.max(0, Math.min(SPEEDS.length - 1, SPEEDS.indexOf(this.params.speed) + delta));
     this.lab.onParams({ speed: SPEEDS[i] });
-    $('[data-param="speed"]', this.root).value = String(SPEEDS[i]);
+    for (const el of controlsFor(["speed"])) showValue(el, SPEEDS[i]);
     this.send({ type: "speed", steps_per_frame: SPEEDS[i] });
   }
 
@@ -230,7 +212,7 @@ export class TrainView {
     drawUpdates($("#depth-updates"), nets);
     this.say(f, nets, chance);
     this.readout(nets);
-    this.root.querySelectorAll("[data-net]").forEach((row) => {
+    document.querySelectorAll("[data-net]").forEach((row) => {
       const n = nets[Number(row.dataset.net)];
       const stats = $("[data-net-stats]", row);
       if (!n) { stats.textContent = ""; return; }
