@@ -1,7 +1,9 @@
 """Training sessions: a lab's runner plus its lock, kept in memory with idle eviction and caps.
 
 A *runner* is the lab's engine object wrapped in the small protocol below; the store and the
-stream know nothing else about a lab. Session ids are unguessable (secrets.token_urlsafe).
+stream know nothing else about a lab. Session ids are unguessable (secrets.token_urlsafe) and
+come from `new_id()`, which everything a worker owns uses (the scale lab's sweeps too), so that
+ids carry their worker once `worker_prefix()` names it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,18 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import HTTPException, status
+
+
+def worker_prefix() -> str:
+    """What every id this process hands out starts with: "" for a single process. A server of
+    several workers behind a proxy that routes by id sets one per worker (letters and digits,
+    upper case, so join codes built on it stay typable)."""
+    return ""
+
+
+def new_id() -> str:
+    """An unguessable id for something this worker owns (a session, a sweep)."""
+    return worker_prefix() + secrets.token_urlsafe(16)
 
 
 class Runner(Protocol):
@@ -75,7 +89,7 @@ class SessionStore:
                     f"the server holds its maximum of {self.max_sessions} sessions; "
                     "delete one you no longer use (DELETE .../sessions/{id}) or try later",
                 )
-            sid = secrets.token_urlsafe(16)
+            sid = new_id()
             session = Session(sid, lab, runner)
             self._sessions[sid] = session
             return session

@@ -155,9 +155,17 @@ def frame_steps(session: Session, settings: Settings) -> int:
     return max(1, min(session.speed, settings.max_work_per_frame // step_cost(session)))
 
 
-def _play(session: Session, settings: Settings) -> None:
+def frame_interval(session: Session, settings: Settings) -> float:
+    """Seconds between two frames: the frame-rate cap, or longer when the runner asks for a
+    slower pace with an optional `frame_interval()` (a step-by-step view a person reads)."""
     interval = 1.0 / settings.max_frame_rate
+    wanted = getattr(session.runner, "frame_interval", None)
+    return max(interval, float(wanted())) if wanted else interval
+
+
+def _play(session: Session, settings: Settings) -> None:
     while True:
+        interval = frame_interval(session, settings)
         started = time.monotonic()
         with session.lock:
             if not session.playing:
