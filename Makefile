@@ -54,6 +54,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.bench_depth
 	$(BIN)/python -m bench.bench_selfsupervised
 	$(BIN)/python -m bench.bench_scale
+	$(BIN)/python -m bench.bench_convnet_stream
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

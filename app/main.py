@@ -15,7 +15,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import labs, routers
+from app import errors, labs, routers
 from app.encoding import finite
 from app.sessions import SessionStore
 from app.settings import get_settings
@@ -75,6 +75,7 @@ def create_app() -> FastAPI:
         # FastAPI's own answer echoes the input; 1e400 or NaN in it would not encode as JSON.
         return JSONResponse(status_code=422, content={"detail": finite(jsonable_encoder(exc.errors()))})
 
+    errors.register(app)  # HTML error pages for browsers, JSON for the API
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for module in router_modules():
         app.include_router(module.router)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -72,6 +73,17 @@ class Settings(BaseSettings):
     scale_cells_per_join: int = 3  # cells one join may take
     scale_runner_threads: int = 1  # threads computing cells a sweep runs on the server
     scale_public_url: str = ""  # the origin students' phones reach (join link, QR); "" = the page's
+    # The ConvNet lab: layers in a network, its parameters (weights and biases), and generated
+    # images (the shapes set). One mini-batch step costs batch × multiply-accumulates per image
+    # in the work budgets above.
+    max_convnet_layers: int = 16
+    max_convnet_parameters: int = 250_000
+    max_images: int = 5000
+    # Short links (/s/<id>) for share links too long for chat or a proxy: where they are kept
+    # (one small file each; mount a volume there in a container), the longest link kept, how many.
+    links_dir: Path = Path.home() / ".local" / "state" / "neural-playground" / "links"
+    max_link_bytes: int = 262_144
+    max_links: int = 100_000
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"

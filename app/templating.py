@@ -10,11 +10,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from app import presets
+from app import labels, presets
 from app.labs import BY_SLUG, LABS
 
 ROOT = Path(__file__).resolve().parent.parent
 templates = Jinja2Templates(directory=ROOT / "templates")
+templates.env.globals.update(control_label=labels.control_label, hyper_label=labels.hyper_label,
+                             hyper_names={k: labels.hyper_label(k) for k in labels.HYPERPARAMETERS})
 
 _TRUE = {"1", "true", "yes", "on"}
 

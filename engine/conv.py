@@ -104,9 +104,11 @@ def check_padding(shape: tuple[int, int], pads: Pads, mode: str) -> None:
 def pad(x: Array, pads: Pads, mode: str = "zeros") -> Array:
     """x (…, H, W) padded to (…, H + top + bottom, W + left + right)."""
     (t, bt), (l, r) = pads
-    if mode == "zeros":
-        width = [(0, 0)] * (x.ndim - 2) + [(t, bt), (l, r)]
-        return np.pad(x, width)
+    if mode == "zeros":  # a zero array and one copy: several times faster than np.pad on small maps
+        *lead, H, W = x.shape
+        out = np.zeros((*lead, H + t + bt, W + l + r), dtype=x.dtype)
+        out[..., t : t + H, l : l + W] = x
+        return out
     check_padding(x.shape[-2:], pads, mode)
     rows = _source_index(x.shape[-2], t, bt, mode)
     cols = _source_index(x.shape[-1], l, r, mode)

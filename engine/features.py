@@ -12,13 +12,13 @@ import numpy as np
 Array = np.ndarray
 
 FEATURES: dict[str, tuple[str, Callable[[Array], Array]]] = {
-    "x1": ("X₁", lambda X: X[:, 0]),
-    "x2": ("X₂", lambda X: X[:, 1]),
-    "x1sq": ("X₁²", lambda X: X[:, 0] ** 2),
-    "x2sq": ("X₂²", lambda X: X[:, 1] ** 2),
-    "x1x2": ("X₁X₂", lambda X: X[:, 0] * X[:, 1]),
-    "sinx1": ("sin(X₁)", lambda X: np.sin(X[:, 0])),
-    "sinx2": ("sin(X₂)", lambda X: np.sin(X[:, 1])),
+    "x1": ("x₁", lambda X: X[:, 0]),
+    "x2": ("x₂", lambda X: X[:, 1]),
+    "x1sq": ("x₁²", lambda X: X[:, 0] ** 2),
+    "x2sq": ("x₂²", lambda X: X[:, 1] ** 2),
+    "x1x2": ("x₁x₂", lambda X: X[:, 0] * X[:, 1]),
+    "sinx1": ("sin(x₁)", lambda X: np.sin(X[:, 0])),
+    "sinx2": ("sin(x₂)", lambda X: np.sin(X[:, 1])),
 }
 
 

@@ -31,6 +31,7 @@ from engine import augment, image_data, optimizers
 from engine.image_eval import SetEvaluation, evaluate
 from engine.nn import Sequential, Trace
 from engine.nn.build import build
+from engine.nn.state import load_parameters, parameters_by_layer
 from engine.nn.stats import update_ratios
 from engine.nn.summary import LayerSummary, summarize
 
@@ -103,6 +104,17 @@ class ImageHistory:
     test_accuracy: list[float] = field(default_factory=list)
 
 
+def dataset_split(config: ImageConfig, rng: np.random.Generator | None = None
+                  ) -> tuple[image_data.ImageSet, Array, Array, Array, Array]:
+    """(data, X_train, y_train, X_test, y_test) as a trainer of `config` splits them (before
+    train_size and label noise), for pages and APIs that show the same test images. `rng` is
+    the split's stream (default: a fresh one from the seed, as the trainer draws it)."""
+    c = config
+    rng = rng if rng is not None else np.random.default_rng([c.seed, 0])
+    data = image_data.load(c.dataset, c.n_images, c.image_size, c.noise, c.seed)
+    return (data, *image_data.split(data.images, data.labels, c.train_ratio, rng))
+
+
 class ImageTrainer:
     def __init__(self, config: ImageConfig) -> None:
         self.config = config
@@ -113,9 +125,7 @@ class ImageTrainer:
         c = self.config
         streams = [np.random.default_rng([c.seed, k]) for k in range(4)]
         self._split_rng, init_rng, self._order_rng, self._noise_rng = streams
-        self.data = image_data.load(c.dataset, c.n_images, c.image_size, c.noise, c.seed)
-        X_tr, y_tr, self.X_test, self.y_test = image_data.split(
-            self.data.images, self.data.labels, c.train_ratio, self._split_rng)
+        self.data, X_tr, y_tr, self.X_test, self.y_test = dataset_split(c, self._split_rng)
         if c.train_size is not None:
             X_tr, y_tr = X_tr[: c.train_size], y_tr[: c.train_size]
         if c.label_noise:
@@ -286,3 +296,17 @@ class ImageTrainer:
 
     def summary(self) -> list[LayerSummary]:
         return summarize(self.model, self.data.image_shape)
+
+    def weights(self) -> dict[str, dict[str, Array]]:
+        """Copies of every layer's parameters (and batchnorm statistics), by layer name."""
+        return parameters_by_layer(self.model)
+
+    def set_weights(self, values: dict[str, dict[str, Any]]) -> None:
+        """Load parameters as `weights()` gives them (ValueError naming what does not fit); the
+        optimizer starts with fresh state, the step count and the history go on."""
+        load_parameters(self.model, values)
+        c = self.config
+        self.optimizer = optimizers.make(c.optimizer, self.model.parameters(), lr=c.lr,
+                                         **dict(c.optimizer_params))
+        self.diverged = False
+        self._test_eval = self._train_eval = None

@@ -66,7 +66,7 @@ def test_page_renders_every_control_from_the_registries(client):
 def test_page_passes_the_query_and_hides_controls(client):
     html = client.get("/labs/mlp?dataset=xor&hidden=3,3&lr=0.1&hide=lr,regularization").text
     assert _lab_params(html) == {"dataset": "xor", "hidden": "3,3", "lr": "0.1"}
-    assert re.search(r'<label class="field" data-control="lr" hidden>', html)
+    assert re.search(r'<label class="field" data-control="lr" hidden data-label="Learning rate η">', html)
     assert re.search(r'data-control="regularization" hidden', html)
     assert not re.search(r'data-control="activation" hidden', html)
 

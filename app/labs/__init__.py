@@ -29,6 +29,9 @@ LABS: list[Lab] = [
     Lab("convolution", "Convolution",
         "A kernel sliding step by step, classic kernels on real photos, a conv layer's volume and weights.",
         "The convolution"),
+    Lab("convnet", "ConvNet",
+        "A small CNN learns its filters live on handwritten digits: feature maps, confusion, your drawing.",
+        "ConvNets"),
     Lab("depth", "Depth",
         "Vanishing and exploding gradients layer by layer: residual connections, BatchNorm and good "
         "initializers let deep networks train.",

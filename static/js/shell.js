@@ -7,6 +7,9 @@
 //   exportState() → JSON-able object (config + weights/history), importState(obj)
 //     (either may return a Promise),
 //   canvases() → the canvases a PNG export should include (in drawing order),
+//   picture() → optional: what the PNG shows instead, canvases, svgs or elements holding them
+//     (the MLP's network of node canvases, edges and labels); exported at ≥ 2× resolution,
+//     so the lab's drawing code must read window.devicePixelRatio and redraw on "resize",
 //   svgs() → optional: SVG elements an SVG export should include (else main svg[data-export]),
 //   playing() → optional: true while the lab plays (autoplay then leaves it alone).
 // (which marks <html data-lab-registered="1">) and then calls labReady() once its first frame
@@ -22,6 +25,12 @@
 // Plot style: plotStyle() gives line widths, point radius and label font size in CSS pixels,
 // read from the CSS variables --plot-line, --plot-grid-line, --plot-point, --plot-font
 // (larger in presenter mode, html.present).
+// Layout: in an embed and on a phone the page takes the compact layout of layout.js (the
+// lab's main picture first); a lab template marks data-main-picture, data-bar, data-dock-first.
+
+import { initLayout } from "./layout.js";
+
+initLayout();
 
 let lab = null;
 let autoplayed = false;
@@ -103,12 +112,27 @@ const KEYS = {
   f: "fullscreen", F: "fullscreen",
 };
 
+// A select, checkbox, radio or chip clicked with the mouse keeps the focus, but the student
+// only chose a value: space then means play/pause again. Reached with Tab, the control keeps
+// its space (open the list, tick the box).
+let clicked = null;
+document.addEventListener("pointerdown", (ev) => {
+  clicked = ev.target instanceof Element ? ev.target.closest("label, select, input") : null;
+}, true);
+document.addEventListener("keydown", (ev) => { if (ev.key === "Tab") clicked = null; }, true);
+
+function clickedChoice(target) {
+  if (!clicked || !(target.tagName === "SELECT" || ["checkbox", "radio"].includes(target.type))) return false;
+  return clicked === target || clicked.contains(target) || [...(target.labels || [])].includes(clicked);
+}
+
 // Fields that use a key themselves keep it: text fields and selects every key, a slider the
 // arrows, a checkbox the space bar. A lab's buttons do not: after clicking "Step" with the
 // mouse, space still plays/pauses (Enter activates the focused button). The toolbar's
 // buttons and menus keep their keys.
 function fieldUses(target, key) {
   if (!target || !(target instanceof Element)) return false;
+  if (key === " " && clickedChoice(target)) return false;
   if (target.isContentEditable || ["SELECT", "TEXTAREA"].includes(target.tagName)) return true;
   if (target.closest("dialog[open], .lab-toolbar")) return key === " " || key.startsWith("Arrow");
   if (target.tagName === "INPUT") {

@@ -41,35 +41,46 @@ function labQuery() {
   return q;
 }
 
-/** "Learning rate (lr)": the control's own label (data-label, aria-label or its text). */
+/** What the dialog calls a control: its data-label (macros.ctl(name, label), app/labels.py). */
 function controlLabel(el) {
-  const name = el.dataset.control;
-  const text = el.dataset.label || el.getAttribute("aria-label") ||
-    el.querySelector("label, legend, summary, span, h2, h3")?.textContent || el.textContent || "";
-  const label = text.replace(/\s+/g, " ").trim().slice(0, 40);
-  return label && label.toLowerCase() !== name.toLowerCase() ? `${label} (${name})` : name;
+  return el.dataset.label || el.dataset.control;
 }
+
+// What a slide rarely needs: the toolbar (presets, share, export, import). A page opened with
+// its own ?hide= keeps that choice instead.
+export const DEFAULT_HIDE = ["toolbar"];
 
 function fillHideList() {
   const box = $("share-hide");
-  const hidden = new Set((document.body.dataset.hide || "").split(",").filter(Boolean));
-  // The lab's own controls first, then the toolbar's items.
+  const given = (document.body.dataset.hide || "").split(",").filter(Boolean);
+  const hidden = new Set(given.length ? given : DEFAULT_HIDE);
+  // The lab's own controls first, then the toolbar's items, each group under its heading.
   const all = [...document.querySelectorAll("[data-control]")];
-  const ordered = [...all.filter((el) => !el.closest(".lab-toolbar")), ...all.filter((el) => el.closest(".lab-toolbar"))];
-  const names = [...new Set(ordered.map((el) => el.dataset.control))];
-  box.replaceChildren(
-    ...names.map((name) => {
+  const inToolbar = (el) => el.closest(".lab-toolbar");
+  const group = (title, els) => {
+    const names = [...new Set(els.map((el) => el.dataset.control))];
+    const part = document.createElement("div");
+    part.className = "hide-group";
+    const head = document.createElement("h3");
+    head.textContent = title;
+    const list = document.createElement("div");
+    list.className = "checks";
+    list.append(...names.map((name) => {
       const el = document.querySelector(`[data-control="${CSS.escape(name)}"]`);
       const label = document.createElement("label");
       label.className = "check";
-      const box = document.createElement("input");
-      box.type = "checkbox";
-      box.value = name;
-      box.checked = hidden.has(name);
-      label.append(box, " ", controlLabel(el));
+      const input = document.createElement("input");
+      input.type = "checkbox";
+      input.value = name;
+      input.checked = hidden.has(name);
+      label.append(input, " ", controlLabel(el));
       return label;
-    }),
-  );
+    }));
+    part.append(head, list);
+    return part;
+  };
+  box.replaceChildren(group("In the lab", all.filter((el) => !inToolbar(el))),
+    group("In the toolbar", all.filter(inToolbar)));
 }
 
 /** The embed URL and <iframe> snippet for the current state and the dialog's choices. */
@@ -87,16 +98,60 @@ function escapeAttr(text) {
   return text.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
 }
 
+// Past this many characters chat apps, learning platforms and some proxies cut or refuse a
+// link (a lab's own points make 15–60 KB): the dialog then offers a short link the server keeps.
+export const LONG_LINK = 2000;
+const shortLinks = new Map(); // full URL → Promise of its short URL
+let shareToken = 0;
+
+/** The short /s/<id> address of `full` (POST /api/v1/links), made once per link. */
+function shorten(full) {
+  if (!shortLinks.has(full)) {
+    const { pathname, search } = new URL(full);
+    const made = fetch("/api/v1/links", {
+      method: "POST", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ url: pathname + search }),
+    }).then(async (r) => {
+      const body = await r.json();
+      if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : r.statusText);
+      return `${location.origin}${body.url}`;
+    });
+    made.catch(() => shortLinks.delete(full));
+    shortLinks.set(full, made);
+  }
+  return shortLinks.get(full);
+}
+
+const kb = (text) => `${Math.round(text.length / 102.4) / 10} KB`;
+
 function updateShare() {
-  $("share-url").value = location.href;
-  const url = embedURL();
+  const link = location.href, embed = embedURL();
+  showShare(link, embed);
+  const note = $("share-note");
+  const long = link.length > LONG_LINK || embed.length > LONG_LINK;
+  note.hidden = !long;
+  if (!long) return;
+  const mine = ++shareToken;
+  note.textContent = `This link is ${kb(link)} long: making a short one…`;
+  Promise.all([link, embed].map((u) => (u.length > LONG_LINK ? shorten(u) : u))).then(([l, e]) => {
+    if (mine !== shareToken) return;
+    showShare(l, e);
+    note.textContent = `The full link is ${kb(link)}, too long for chat, a learning platform or some proxies: ` +
+      "these short links are kept by this server and open the same run.";
+  }).catch((err) => {
+    if (mine === shareToken) note.textContent = `This link is ${kb(link)} long and could not be shortened: ${err.message}`;
+  });
+}
+
+function showShare(link, url) {
+  $("share-url").value = link;
   const w = Math.max(320, Number($("share-width").value) || 960);
   const h = Math.max(180, Number($("share-height").value) || 540);
   const title = `Neural Playground: ${document.title.split(" · ")[0]}`;
   $("share-embed-url").value = url;
   $("share-snippet").value =
     `<iframe src="${escapeAttr(url)}" width="${w}" height="${h}" title="${escapeAttr(title)}" ` +
-    `style="border:0" allow="fullscreen; clipboard-write" allowfullscreen loading="lazy"></iframe>`;
+    `style="border:0" allow="fullscreen" loading="lazy"></iframe>`;
   $("share-preview").href = url;
 }
 
@@ -155,24 +210,142 @@ function layout(elements, pad = 8) {
   return { width, height, places };
 }
 
-/** The lab's canvases, composed where they sit on screen, as one PNG blob. */
-export async function composePNG() {
-  const canvases = labCanvases();
-  if (!canvases.length) throw new Error("this view has no plots to export");
-  const { width, height, places } = layout(canvases);
-  const scale = Math.min(4, Math.max(1, window.devicePixelRatio || 1,
-    ...canvases.map((c, i) => c.width / places[i].w)));
-  const out = document.createElement("canvas");
-  out.width = Math.round(width * scale);
-  out.height = Math.round(height * scale);
-  const ctx = out.getContext("2d");
-  ctx.fillStyle = "#fff";
-  ctx.fillRect(0, 0, out.width, out.height);
-  canvases.forEach((c, i) => {
-    const p = places[i];
-    ctx.drawImage(c, p.x * scale, p.y * scale, p.w * scale, p.h * scale);
+/**
+ * The same places with the empty bands between them squeezed to `gap` (a chart far below a
+ * plot on the page sits just under it in the image): along y, then along x.
+ */
+function squeeze({ places }, gap = 16, pad = 8) {
+  for (const [pos, size] of [["y", "h"], ["x", "w"]]) {
+    const order = [...places].sort((a, b) => a[pos] - b[pos]);
+    let reach = pad, shift = 0;
+    const moved = new Map();
+    for (const p of order) {
+      const start = p[pos] - shift;
+      if (start > reach + gap) shift += start - (reach + gap);
+      moved.set(p, p[pos] - shift);
+      reach = Math.max(reach, moved.get(p) + p[size]);
+    }
+    for (const p of places) p[pos] = moved.get(p);
+  }
+  return {
+    width: Math.max(...places.map((p) => p.x + p.w)) + pad,
+    height: Math.max(...places.map((p) => p.y + p.h)) + pad,
+    places,
+  };
+}
+
+/** An <svg> as an image (its computed styles inlined), for drawing onto a canvas. */
+async function svgImage(svg) {
+  const clone = svg.cloneNode(true);
+  inlineStyles(svg, clone);
+  const r = svg.getBoundingClientRect();
+  clone.setAttribute("xmlns", "http://www.w3.org/2000/svg");
+  clone.setAttribute("width", r.width); clone.setAttribute("height", r.height);
+  const url = URL.createObjectURL(new Blob([new XMLSerializer().serializeToString(clone)], { type: "image/svg+xml" }));
+  try {
+    const img = new Image();
+    img.src = url;
+    await img.decode();
+    return img;
+  } finally {
+    URL.revokeObjectURL(url);
+  }
+}
+
+const visible = (el) => {
+  const s = getComputedStyle(el);
+  return s.display !== "none" && s.visibility !== "hidden" && Number(s.opacity) > 0 && el.getClientRects().length;
+};
+
+/**
+ * Paint a piece of the page (a canvas, an svg, or an element holding them: the MLP's network
+ * of node canvases, edge svg and labels) onto ctx, whose origin is the element's top left.
+ * Boxes get their background and border, canvases and svgs their pixels, text its font.
+ */
+async function paint(ctx, root) {
+  const origin = root.getBoundingClientRect();
+  const walk = [root, ...root.querySelectorAll("*")];
+  for (const el of walk) {
+    if (!visible(el) || el.closest("svg") && el.closest("svg") !== el) continue;
+    const r = el.getBoundingClientRect();
+    const x = r.left - origin.left, y = r.top - origin.top;
+    const s = getComputedStyle(el);
+    ctx.save();
+    ctx.globalAlpha = Number(s.opacity);
+    if (el instanceof HTMLCanvasElement) {
+      if (el.width && el.height) ctx.drawImage(el, x, y, r.width, r.height);
+    } else if (el instanceof SVGSVGElement) {
+      ctx.drawImage(await svgImage(el), x, y, r.width, r.height);
+    } else if (el !== root || !(root instanceof HTMLCanvasElement)) {
+      if (s.backgroundColor !== "rgba(0, 0, 0, 0)" && el !== root) {
+        ctx.fillStyle = s.backgroundColor; ctx.fillRect(x, y, r.width, r.height);
+      }
+      const bw = parseFloat(s.borderTopWidth);
+      if (bw > 0 && s.borderTopStyle !== "none" && el !== root) {
+        ctx.strokeStyle = s.borderTopColor; ctx.lineWidth = bw;
+        ctx.strokeRect(x + bw / 2, y + bw / 2, r.width - bw, r.height - bw);
+      }
+      for (const node of el.childNodes) {
+        if (node.nodeType !== Node.TEXT_NODE || !node.textContent.trim()) continue;
+        const range = document.createRange();
+        range.selectNodeContents(node);
+        const t = range.getBoundingClientRect();
+        ctx.font = `${s.fontWeight} ${s.fontSize} ${s.fontFamily}`;
+        ctx.fillStyle = s.color; ctx.textBaseline = "middle"; ctx.textAlign = "left";
+        ctx.fillText(node.textContent.trim(), t.left - origin.left, t.top - origin.top + t.height / 2);
+      }
+    }
+    ctx.restore();
+  }
+}
+
+/** Redraw the lab as on a screen `ratio` times as dense, run `action`, then draw it back. */
+async function atPixelRatio(ratio, action) {
+  const own = Object.getOwnPropertyDescriptor(window, "devicePixelRatio");
+  const screen = window.devicePixelRatio || 1;
+  const frames = () => new Promise((done) => requestAnimationFrame(() => requestAnimationFrame(done)));
+  if (ratio <= screen) return action();
+  Object.defineProperty(window, "devicePixelRatio", { configurable: true, get: () => ratio });
+  try {
+    window.dispatchEvent(new Event("resize")); // every lab redraws its canvases on resize
+    await frames();
+    return await action();
+  } finally {
+    if (own) Object.defineProperty(window, "devicePixelRatio", own);
+    else delete window.devicePixelRatio;
+    window.dispatchEvent(new Event("resize"));
+  }
+}
+
+/** The parts of the lab's picture: the controller's picture() (or its canvases), shown ones. */
+function pictureParts() {
+  const lab = currentLab();
+  const parts = lab?.picture ? lab.picture() : labCanvases();
+  return parts.filter(shown);
+}
+
+/**
+ * The lab's picture as one PNG blob, at least twice the screen's resolution: its plots and
+ * diagrams where they sit on screen, with the empty bands between them squeezed out.
+ */
+export async function composePNG(minScale = 2) {
+  const parts = pictureParts();
+  if (!parts.length) throw new Error("this view has no plots to export");
+  const scale = Math.min(4, Math.max(minScale, window.devicePixelRatio || 1));
+  return atPixelRatio(scale, async () => {
+    const { width, height, places } = squeeze(layout(parts));
+    const out = document.createElement("canvas");
+    out.width = Math.round(width * scale);
+    out.height = Math.round(height * scale);
+    const ctx = out.getContext("2d");
+    ctx.fillStyle = "#fff";
+    ctx.fillRect(0, 0, out.width, out.height);
+    for (const [i, el] of parts.entries()) {
+      ctx.setTransform(scale, 0, 0, scale, places[i].x * scale, places[i].y * scale);
+      await paint(ctx, el);
+    }
+    return new Promise((resolve) => out.toBlob(resolve, "image/png"));
   });
-  return new Promise((resolve) => out.toBlob(resolve, "image/png"));
 }
 
 const STYLE_PROPS = [
@@ -336,6 +509,42 @@ if (bar) {
   document.addEventListener("np:lab-drawn", enable);
   if (currentLab()) enable();
 }
+
+// ---- the opened preset: named on the Presets button and in its hint while it still holds ----
+
+// Keys that change how a run plays, not what it shows: they keep the preset's name.
+const PACE_KEYS = ["speed"];
+
+function settingsKey() {
+  const q = labQuery();
+  for (const k of PACE_KEYS) q.delete(k);
+  return [...q.entries()].map(([k, v]) => `${k}=${v}`).sort().join("&");
+}
+
+const presetButton = bar?.querySelector("button.presets");
+const presetHint = document.querySelector("[data-preset-hint]");
+if (document.body.dataset.preset && (presetButton || presetHint)) {
+  const named = presetButton?.innerHTML;
+  const current = document.querySelector("#presets-menu a[aria-current]");
+  let baseline = null; // the settings the preset opened with, once the lab has drawn them
+  const follow = () => {
+    if (baseline === null) return;
+    const holds = settingsKey() === baseline;
+    if (presetButton) {
+      if (holds) presetButton.innerHTML = named; else presetButton.textContent = "Presets";
+    }
+    if (presetHint) presetHint.classList.toggle("np-off", !holds);
+    if (current) {
+      if (holds) current.setAttribute("aria-current", "true"); else current.removeAttribute("aria-current");
+    }
+  };
+  document.addEventListener("np:lab-drawn", () => { if (baseline === null) baseline = settingsKey(); follow(); });
+  document.addEventListener("np:url-synced", follow);
+}
+presetHint?.addEventListener("click", () => {
+  presetHint.setAttribute("aria-expanded", String(presetHint.getAttribute("aria-expanded") !== "true"));
+});
+presetHint?.addEventListener("keydown", (ev) => { if (ev.key === "Enter") presetHint.click(); });
 
 if (dialog) {
   dialog.addEventListener("input", updateShare);

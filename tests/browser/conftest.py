@@ -10,6 +10,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -35,10 +36,11 @@ def _free_port() -> int:
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
     port = _free_port()
+    links = tempfile.TemporaryDirectory(prefix="np-links-")  # short links of this test run
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
          "--log-level", "warning"],
-        cwd=ROOT,
+        cwd=ROOT, env={**os.environ, "NP_LINKS_DIR": links.name},
     )
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -58,6 +60,7 @@ def server() -> Iterator[str]:
         proc.wait(5)
     except subprocess.TimeoutExpired:
         proc.kill()
+    links.cleanup()
 
 
 @pytest.fixture(scope="session")

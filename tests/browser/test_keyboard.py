@@ -115,3 +115,28 @@ def test_present_mode_enlarges_type_and_lines(page, server, lab):
         .map(e => parseFloat(getComputedStyle(e).fontSize)))""")
     assert smallest >= 14, f"the smallest text in presenter mode is {smallest}px"
     shot(page, f"present-{lab}")
+
+
+@needs_mlp
+@pytest.mark.parametrize("control", ['[data-param="activation"]', 'label.chip:has(input[value="xor"])',
+                                     'input[data-param="show_test"]'])
+def test_space_after_clicking_a_select_or_chip_plays(page, server, control):
+    """A control clicked with the mouse keeps the focus; space still means play/pause then."""
+    page.goto(f"{server}/labs/mlp?seed=1")
+    wait_for_lab(page)
+    page.click(control)
+    page.keyboard.press("Escape")  # a select's list, if it opened
+    start = counter(page, EPOCH)
+    page.keyboard.press(" ")
+    assert wait_for_change(page, EPOCH, start) > start
+    page.keyboard.press(" ")
+    assert is_still(page, EPOCH)
+
+
+@needs_mlp
+def test_space_on_a_select_reached_by_keyboard_stays_the_selects(page, server):
+    page.goto(f"{server}/labs/mlp?seed=1")
+    wait_for_lab(page)
+    page.focus('[data-param="activation"]')
+    page.keyboard.press(" ")
+    assert is_still(page, EPOCH, settle=0.3, watch=0.4) and counter(page, EPOCH) == 0

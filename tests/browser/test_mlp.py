@@ -192,7 +192,7 @@ def test_hovering_shows_a_neurons_map_and_an_edges_weight(page, server):
     box = page.locator("#mlp-network").bounding_box()
     edge.dispatch_event("mousemove", {"clientX": box["x"] + 100, "clientY": box["y"] + 100})
     expect(tip).to_contain_text("Weight")
-    expect(tip).to_contain_text("X₁ → neuron 1 of layer 1")
+    expect(tip).to_contain_text("x₁ → neuron 1 of layer 1")
 
 
 def canvas_pixel(page, selector: str, x: float, y: float) -> list[int]:
@@ -433,3 +433,23 @@ def test_an_import_restores_the_epoch_and_the_history(page, server):
     assert again["weights"] == saved["weights"]
     page.click("#mlp-step")
     wait_until(lambda: counter(page, "#mlp-epoch") == saved["epoch"] + 1, what="one more epoch")
+
+
+def test_add_layer_is_disabled_at_the_maximum_with_the_reason(page, server):
+    open_lab(page, server, "hidden=2,2,2,2,2")
+    add = page.locator("#mlp-add-layer")
+    expect(add).to_be_enabled()
+    add.click()
+    expect(page.locator(".layer-head")).to_have_count(6)
+    expect(add).to_be_disabled()
+    reason = add.get_attribute("title") or ""
+    assert "6" in reason and "layers" in reason, reason
+    expect(page.locator("#mlp-layer-word")).to_contain_text("most")  # said on the page, too
+    page.click("#mlp-remove-layer")
+    expect(add).to_be_enabled()
+    # the neurons' + at 8 says why, too
+    page.goto(f"{server}/labs/mlp?hidden=8")
+    wait_for_lab(page)
+    plus = page.get_by_role("button", name="Add a neuron to layer 1")
+    expect(plus).to_be_disabled()
+    assert "8" in (plus.get_attribute("title") or "")

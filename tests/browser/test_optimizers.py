@@ -117,7 +117,8 @@ def test_bad_configuration_shows_a_message(page, server):
     # A negative learning rate: the server names the field.
     page.fill("tr[data-kind='gd'] .opt-lr", "-1")
     page.press("tr[data-kind='gd'] .opt-lr", "Tab")
-    page.wait_for_function("() => document.querySelector('#opt-message').textContent.includes('lr')")
+    page.wait_for_function("() => document.querySelector('#opt-message').textContent"
+                           ".includes('Learning rate η of GD')")
 
 
 def test_race_preset_on_rosenbrock(page, server):

@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 
 from app import presets, streaming
 from app.deps import SettingsDep, StoreDep
+from app.labels import hyper_label
 from app.labs.mlp.session import (
     PRECISION_DOC,
     Include,
@@ -107,14 +108,6 @@ add_session_routes(
 
 pages = APIRouter(include_in_schema=False)
 
-# Labels for optimizer hyperparameters (torch.optim names) shown beside their fields.
-HYPER_LABELS = {
-    "momentum": "momentum μ", "dampening": "dampening τ", "weight_decay": "weight decay λ",
-    "lr_decay": "lr decay η", "initial_accumulator_value": "initial accumulator",
-    "eps": "ε", "alpha": "smoothing α", "centered": "centered", "beta1": "β₁", "beta2": "β₂",
-    "amsgrad": "AMSGrad",
-}
-
 
 def page_choices(settings: Settings) -> dict[str, Any]:
     """What the page's controls offer, straight from the engine's registries."""
@@ -141,7 +134,7 @@ def optimizer_fields(name: str, values: Any) -> list[dict[str, Any]]:
             continue
         value = given.get(key, default)
         kind = "bool" if isinstance(default, bool) else "float"
-        fields.append({"name": key, "label": HYPER_LABELS.get(key, key), "kind": kind,
+        fields.append({"name": key, "label": hyper_label(key), "kind": kind,
                        "default": default, "value": value})
     return fields
 

@@ -7,6 +7,7 @@ import { drawNetwork } from "./network.js";
 import { drawGraph, revealAt, sequence, symbol } from "./graph.js";
 import { TITLES, stepHTML } from "./steps.js";
 import { num, parseNumber, plain } from "./num.js";
+import { describeError } from "../errors.js";
 
 const $ = (sel) => document.querySelector(sel);
 const CLASSIC = {
@@ -137,8 +138,7 @@ function importDone(error) {
 }
 
 function detail(body) {
-  return typeof body.detail === "string" ? body.detail
-    : body.detail.map((d) => `${d.loc.slice(1).join(".") || "input"}: ${d.msg}`).join("; ");
+  return describeError(body.detail);
 }
 
 async function start(state = null) {
@@ -157,7 +157,7 @@ async function start(state = null) {
       if (!ready) { ready = true; labReady(); } // marks the page drawn and starts ?autoplay=1
     },
     status: () => renderButtons(),
-    error: (m) => { showError(m.message); importDone(m.message); },
+    error: (m) => { showError(describeError(m.message)); importDone(m.message); },
   });
   if (state) stream.send({ type: "set", params: { ...params, state } });
 }

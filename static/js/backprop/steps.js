@@ -93,7 +93,7 @@ function repeat(t, frame) {
   const change = before ? ((after - before) / Math.abs(before)) * 100 : 0;
   return [
     line(`E before the update = ${num(before)}`),
-    line(`E after the update  = <b id="bp-E-after">${num(after)}</b> (${change <= 0 ? "" : "+"}${change.toFixed(1)} %)`),
+    line(`E after the update  = <b id="bp-E-after">${num(after)}</b> (${change < 0 ? "−" : change > 0 ? "+" : ""}${Math.abs(change).toFixed(1)} %)`),
     line(frame.diverged ? "the error blew up: the learning rate is too large" :
       `iteration ${frame.iteration} done: back to step 2 with the new weights`, frame.diverged ? "danger" : "sub"),
   ].join("");

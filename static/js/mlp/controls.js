@@ -73,8 +73,9 @@ export function showControls(form, p, resolved) {
   const loss = form.querySelector('[data-param="loss"]');
   for (const o of loss.options) o.disabled = !lossOk[problem].includes(o.value);
   form.querySelector("#mlp-classes-field").hidden = problem !== "multiclass";
-  form.querySelector("#mlp-layer-count").textContent = p.hidden.length;
-  form.querySelector("#mlp-layer-word").textContent = p.hidden.length === 1 ? "hidden layer" : "hidden layers";
+  // The network's header may sit outside the form (the compact layout of layout.js).
+  document.getElementById("mlp-layer-count").textContent = p.hidden.length;
+  document.getElementById("mlp-layer-word").textContent = p.hidden.length === 1 ? "hidden layer" : "hidden layers";
   showHyper(form, p.optimizer_params || {});
 }
 

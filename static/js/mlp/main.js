@@ -35,9 +35,10 @@ const state = {
 };
 
 // ----- messages ------------------------------------------------------------------------
-function showMessage(text, kind = "danger") {
+function showMessage(text, kind = "danger", { field = false } = {}) {
   const box = $("#mlp-message");
   box.className = `banner message ${kind}`;
+  box.dataset.field = field ? "1" : ""; // a field's error goes once a change is accepted
   $("#mlp-message-text").textContent = text;
   box.hidden = false;
 }
@@ -93,7 +94,10 @@ async function start(params, { weights = null, progress = null } = {}) {
   }
   state.stream = openStream(`${API}/sessions/${body.id}/stream`, {
     config: onConfig, frame: onFrame, status: onStatus,
-    error: (msg) => { showMessage(msg.message); showControls(form, state.params, state.config?.resolved); },
+    error: (msg) => {
+      showMessage(describeDetail(msg.message), "danger", { field: true });
+      showControls(form, state.params, state.config?.resolved);
+    },
   });
 }
 
@@ -109,9 +113,11 @@ function onConfig(msg) {
   const config = msg.config;
   const before = state.config;
   state.config = config;
+  if ($("#mlp-message").dataset.field) $("#mlp-message").hidden = true; // the change was accepted
   if (msg.reset) state.frame = null; // the old run's frame does not fit the new config
   state.params = fromConfig(config, pageKeys(state.params));
   showControls(form, state.params, config.resolved);
+  showLayerLimit();
   const structure = structureOf(config);
   if (!before || JSON.stringify(structureOf(before)) !== JSON.stringify(structure)) network.build(structure);
   send({ type: "speed", steps_per_frame: stepsPerFrame(state.params.speed, config.resolved.batches_per_epoch) });
@@ -179,7 +185,7 @@ function draw() {
     const finite = [...h.train_loss, ...h.test_loss].filter((v) => v !== null && v > 0);
     const spread = finite.length ? Math.max(...finite) / Math.min(...finite) : 1;
     drawChart($("#mlp-loss"), {
-      x: h.epochs, xLabel: "epoch", log: spread > 1e4, integerX: true, // a blow-up stays readable
+      x: h.epochs, xLabel: "epoch", log: spread > 1e4, integerX: true, legend: true, // a blow-up stays readable
       series: [
         { values: h.test_loss, color: "#202124", label: "test" },
         { values: h.train_loss, color: "#9aa0a6", label: "train", dash: [5, 3] },
@@ -256,9 +262,21 @@ function changeNeurons(layer, delta) {
   setParams({ hidden });
 }
 
+const maxLayers = () => Math.min(6, choices.limits.max_layers);
+
+/** "+" layer disabled at the most layers, saying so (on the button and beside the count). */
+function showLayerLimit() {
+  const n = state.params.hidden.length, most = maxLayers();
+  const add = $("#mlp-add-layer");
+  add.disabled = n >= most;
+  add.title = add.disabled ? `At most ${most} hidden layers in this lab` : "Add a hidden layer";
+  $("#mlp-remove-layer").disabled = n === 0;
+  if (add.disabled) $("#mlp-layer-word").textContent += " (the most)";
+}
+
 $("#mlp-add-layer").addEventListener("click", () => {
   const hidden = state.params.hidden;
-  if (hidden.length >= Math.min(6, choices.limits.max_layers)) return;
+  if (hidden.length >= maxLayers()) return;
   setParams({ hidden: [...hidden, 2] });
 });
 $("#mlp-remove-layer").addEventListener("click", () => {
@@ -353,6 +371,7 @@ const network = new NetworkDiagram($("#mlp-network"), {
 });
 const plot = new OutputPlot($("#mlp-output"), { onClick: addPoint });
 new ResizeObserver(() => queueDraw()).observe($("#mlp-output"));
+window.addEventListener("resize", queueDraw); // e.g. a PNG export redraws at twice the resolution
 
 registerLab({
   toggle, step: stepEpoch, reset, playing: () => state.playing,
@@ -373,6 +392,7 @@ registerLab({
     return start(params, { weights: obj.weights || null, progress });
   },
   canvases: () => [$("#mlp-output"), $("#mlp-loss")],
+  picture: () => [$("#mlp-network"), $("#mlp-loss"), $("#mlp-output")], // the PNG: network and plots
 });
 
 window.addEventListener("pagehide", closeSession);

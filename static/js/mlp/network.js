@@ -93,16 +93,20 @@ export class NetworkDiagram {
     const W = root.clientWidth, H = root.clientHeight;
     const k = plotStyle().font / 14; // larger nodes in presenter mode
     const bottom = 6;
-    const rows = Math.max(feats.length, nOut, ...hidden, 1);
     const labelW = 64 * k;
     const ncols = hidden.length + 2;
     // Hidden layers' headers (± neurons, the count) first: the nodes start below the tallest.
     const heads = hidden.map((n, l) => this._layerHead(n, l));
     const top = Math.max(46, ...heads.map((h) => h.offsetHeight + 6));
-    const pitch = (H - top - bottom) / rows;
-    const s = Math.max(10, Math.min(44 * k, pitch * 0.78));
+    // The inputs' column and the neurons' columns each share out the height: in a short box
+    // (an embed) the seven inputs get smaller than the neurons instead of shrinking them too.
+    const side = (p) => Math.max(10, Math.min(44 * k, p * 0.78));
+    const pitchF = (H - top - bottom) / Math.max(feats.length, 1);
+    // Neurons keep the inputs' rows while those give full-size nodes, else take more room.
+    const pitch = Math.max(pitchF, Math.min((H - top - bottom) / Math.max(nOut, ...hidden, 1), (44 * k) / 0.78));
+    const sF = side(pitchF), s = side(pitch);
     const colX = (c) => labelW + (c * (W - s - 10 - labelW)) / (ncols - 1);
-    const rowY = (r) => top + r * pitch + (pitch - s) / 2;
+    const rowY = (r, c = 1) => (c === 0 ? top + r * pitchF + (pitchF - sF) / 2 : top + r * pitch + (pitch - s) / 2);
     heads.forEach((head, l) => { head.style.left = `${colX(l + 1) + s / 2}px`; });
     this.s = s;
     this.lineScale = plotStyle().line / 2;
@@ -125,7 +129,8 @@ export class NetworkDiagram {
       rowsOf[l].forEach((ri, i) => {
         const row = [];
         rowsOf[l + 1].forEach((rj, j) => {
-          const x1 = colX(l) + s, y1 = rowY(ri) + s / 2, x2 = colX(l + 1), y2 = rowY(rj) + s / 2;
+          const s1 = l === 0 ? sF : s;
+          const x1 = colX(l) + s1, y1 = rowY(ri, l) + s1 / 2, x2 = colX(l + 1), y2 = rowY(rj) + s / 2;
           const mx = (x1 + x2) / 2;
           const d = `M${x1},${y1} C${mx},${y1} ${mx},${y2} ${x2},${y2}`;
           const vis = document.createElementNS(SVG, "path");
@@ -157,7 +162,7 @@ export class NetworkDiagram {
       node.dataset.feature = f.name;
       node.setAttribute("aria-pressed", on ? "true" : "false");
       node.title = `${on ? "Remove" : "Use"} input ${f.label}`;
-      Object.assign(node.style, { left: `${colX(0)}px`, top: `${rowY(r)}px`, width: `${s}px`, height: `${s}px` });
+      Object.assign(node.style, { left: `${colX(0)}px`, top: `${rowY(r, 0)}px`, width: `${sF}px`, height: `${sF}px` });
       const label = el("span", "feature-label", node);
       label.textContent = f.label;
       const cv = el("canvas", "", node);
@@ -207,6 +212,7 @@ export class NetworkDiagram {
     plus.type = "button"; plus.textContent = "+";
     plus.setAttribute("aria-label", `Add a neuron to layer ${l + 1}`);
     plus.disabled = n >= (this.opts.maxNeurons || 8);
+    if (plus.disabled) plus.title = `At most ${this.opts.maxNeurons || 8} neurons a layer in this lab`;
     const minus = el("button", "round small", head);
     minus.type = "button"; minus.textContent = "−";
     minus.setAttribute("aria-label", `Remove a neuron from layer ${l + 1}`);
@@ -214,7 +220,8 @@ export class NetworkDiagram {
     plus.addEventListener("click", () => this.opts.onNeurons?.(l, +1));
     minus.addEventListener("click", () => this.opts.onNeurons?.(l, -1));
     const count = el("div", "layer-count", head);
-    count.textContent = `${n} neuron${n === 1 ? "" : "s"}`;
+    count.textContent = `${n} `;
+    el("span", "word", count).textContent = `neuron${n === 1 ? "" : "s"}`; // narrow layouts drop the word
     return head;
   }
 

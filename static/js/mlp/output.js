@@ -1,7 +1,7 @@
 // The large output plot: the network's output over the input plane [−6, 6]² as a heatmap
 // (or class colours), the train/test points on top, axes, and clicks turned into points.
 
-import { drawClasses, drawHeatmap } from "../heatmap.js";
+import { drawClasses, drawHeatmap, drawSignAt } from "../heatmap.js";
 import { BLUE, CLASS_COLORS, ORANGE, css, diverging } from "../colors.js";
 import { plotStyle } from "../shell.js";
 
@@ -54,6 +54,7 @@ export class OutputPlot {
     const side = Math.max(10, Math.min(W - padL - padR, H - padT - padB));
     const x0 = padL + (W - padL - padR - side) / 2, y0 = padT;
     this.geom = { x0, y0, side };
+    c.dataset.plot = JSON.stringify({ x0, y0, side, res: v.output?.shape?.[1] ?? 0 }); // for tests and tools
     const sx = (x) => x0 + ((x + DOMAIN) / (2 * DOMAIN)) * side;
     const sy = (y) => y0 + ((DOMAIN - y) / (2 * DOMAIN)) * side;
 
@@ -62,6 +63,8 @@ export class OutputPlot {
       this.heat.width = w; this.heat.height = h;
       if (v.problem === "multiclass") {
         drawClasses(this.heat, v.output, v.confidence, { discretize: v.discretize, k: v.k });
+      } else if (v.discretize) {
+        drawSignAt(this.heat, v.output, side * dpr); // the boundary at display resolution
       } else {
         drawHeatmap(this.heat, v.output, { discretize: v.discretize });
       }

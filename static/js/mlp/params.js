@@ -1,4 +1,6 @@
 // The MLP lab's parameters: defaults, coercion from URL strings, and what the API is sent.
+
+import { describeError } from "../errors.js";
 //
 // Parameter names are the API's (and the URL's). A few keys only concern the page: speed
 // (epochs per frame, or "step"), show_test and discretize; they stay out of the API body.
@@ -101,12 +103,5 @@ export const SPEEDS = ["step", "1", "2", "5", "10"];
 
 /** A 422's detail (a string, or pydantic's list of errors) as one readable line. */
 export function describeDetail(detail) {
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((e) => {
-      const where = (e.loc || []).filter((x) => x !== "body").join(".");
-      return where ? `${where}: ${e.msg}` : e.msg;
-    }).join("; ");
-  }
-  return JSON.stringify(detail);
+  return describeError(detail);
 }

@@ -99,7 +99,7 @@ export function createExplorer({ onChange, onError }) {
       const lossText = run.stop_reason === "diverged" ? "loss → ∞" : `loss ${fmt(run.loss)}`;
       caps[i].innerHTML = "";
       const b = document.createElement("b");
-      b.textContent = `γ = ${params.ex_lrs[i]}`;
+      b.textContent = `η = ${params.ex_lrs[i]}`;
       const reason = document.createElement("span");
       reason.className = `reason ${run.stop_reason}`;
       reason.textContent = share >= 1 ? `${REASONS[run.stop_reason]} after ${run.steps} · ${lossText}` : "…";

@@ -8,6 +8,7 @@ import { COLORS, KINDS, NAMES, coerce, raceBody, urlState } from "./params.js";
 import { arrow, arrowLength, drawHead, drawPath, frame, renderSurface } from "./contour.js";
 import { drawLossChart } from "./losschart.js";
 import { createExplorer } from "./explorer.js";
+import { describeError, hyperLabel } from "../errors.js";
 
 const API = "/api/v1/optimizers";
 const SPEEDS = [1, 2, 5, 10, 20, 50, 100];
@@ -90,20 +91,20 @@ function buildHyper(kind) {
       input = numberInput(cur, set, { min: 0 });
     }
     input.setAttribute("aria-label", `${NAMES[kind]} ${name}`);
-    box.append(field(name, input));
+    box.append(field(hyperLabel(name) || name, input));
   }
   const sel = document.createElement("select");
   sel.setAttribute("aria-label", `${NAMES[kind]} learning-rate schedule`);
   for (const s of Object.keys(catalog.schedules)) sel.append(new Option(s, s, false, s === k.schedule));
   sel.addEventListener("change", () => { k.schedule = sel.value; k.schedule_params = {}; buildHyper(kind); changed(); });
-  box.append(field("lr schedule", sel));
+  box.append(field("Learning-rate schedule", sel));
   for (const [name, def] of Object.entries(catalog.schedules[k.schedule] || {})) {
     const input = numberInput(k.schedule_params[name] ?? def, (v) => {
       if (v === null || v === def) delete k.schedule_params[name]; else k.schedule_params[name] = v;
       changed();
     });
     input.setAttribute("aria-label", `${NAMES[kind]} schedule ${name}`);
-    box.append(field(name, input));
+    box.append(field(hyperLabel(name) || name, input));
   }
 }
 
@@ -212,10 +213,27 @@ function message(text) {
   box.hidden = !text;
 }
 
+const STOP_LABELS = {
+  max_iterations: "Max iterations", grad_tol: "Gradient tolerance ‖∇f‖", loss_tol: "Loss-change tolerance |Δf|",
+  patience: "Patience",
+};
+
+/** A field's name in an error: "Learning rate η of GD", "Condition κ", "Max iterations". */
+function fieldName(path) {
+  const [head, i, key] = path;
+  if (head === "optimizers" && Number.isInteger(i)) {
+    const kind = params.optimizers[i]?.name;
+    const what = key === "hyperparameters" || key === "schedule_params" ? path[3] : key;
+    const label = what ? hyperLabel(what) || what.replace(/_/g, " ") : "settings";
+    return `${label} of ${NAMES[kind] || `optimizer ${i + 1}`}`;
+  }
+  if (head === "stop") return STOP_LABELS[i] || null;
+  if (head === "surface_params" && typeof i === "string") return PARAM_LABELS[i] || null;
+  return null;
+}
+
 function detail(data) {
-  const d = data?.detail;
-  if (Array.isArray(d)) return d.map((e) => `${e.loc.filter((p) => p !== "body").join(".")}: ${e.msg}`).join("; ");
-  return String(d ?? "the server refused the request");
+  return describeError(data?.detail ?? "the server refused the request", fieldName);
 }
 
 // ---------------------------------------------------------------- surface
@@ -247,7 +265,7 @@ async function connect() {
   stream = openStream(`${API}/sessions/${sid}/stream`, {
     frame: onFrame,
     status: (m) => { playing = m.playing; done = m.done; showPlaying(); },
-    error: (m) => message(m.message),
+    error: (m) => message(describeError(m.message, fieldName)),
   });
   stream.send({ type: "speed", steps_per_frame: params.speed });
 }
@@ -272,6 +290,7 @@ function onFrame(f) {
   });
   have = Math.max(have, f.step);
   done = f.done;
+  if (done && playing) { playing = false; showPlaying(); } // a finished race plays no more
   $("opt-iter").textContent = String(f.step);
   draw();
   if (!ready) { ready = true; labReady(); }
@@ -315,8 +334,11 @@ function draw() {
   if (!surface) return;
   const [[x0, x1], [y0, y1]] = surface.domain;
   const aspect = (y1 - y0) / (x1 - x0);
-  const avail = canvas.parentElement.clientWidth || 520;
-  const w = Math.min(avail, 540 / aspect), h = w * aspect;
+  const wrap = canvas.parentElement;
+  const avail = wrap.clientWidth || 520;
+  // As the main picture of the compact layout (layout.js) the plot fits its box both ways.
+  const w = wrap.closest(".np-stage") ? Math.min(avail, wrap.clientHeight / aspect) : Math.min(avail, 540 / aspect);
+  const h = w * aspect;
   const dpr = window.devicePixelRatio || 1;
   canvas.style.width = `${w}px`; canvas.style.height = `${h}px`;
   canvas.width = Math.round(w * dpr); canvas.height = Math.round(h * dpr);
@@ -371,19 +393,22 @@ function drawChart() {
   drawLossChart(chart, { series, log, yLabel: log ? "f − f*" : "f" });
 }
 
+const updates = (n) => `${n} update${n === 1 ? "" : "s"}`;
+
 const REASONS = {
   diverged: (m) => `diverged at iteration ${m.steps + 1}: the steps grew without bound`,
-  escaped: (m) => `${surface?.saddles?.length ? "escaped the saddle" : "escaped downhill"} after ${m.steps} updates: ` +
+  escaped: (m) => `${surface?.saddles?.length ? "escaped the saddle" : "escaped downhill"} after ${updates(m.steps)}: ` +
     "left the plot with f falling",
-  gradient_norm: (m) => `converged: ‖∇f‖ < ${params.grad_tol} after ${m.steps} updates`,
-  loss_change: (m) => `stopped: |Δf| < ${params.loss_tol} after ${m.steps} updates`,
+  gradient_norm: (m) => `converged: ‖∇f‖ < ${params.grad_tol} after ${updates(m.steps)}`,
+  loss_change: (m) => `stopped: |Δf| < ${params.loss_tol} after ${updates(m.steps)}`,
   early_stopping: (m) => `early stopping after ${m.steps} (best validation loss at ${m.best_step})`,
   max_iterations: (m) => `hit the iteration limit (${m.steps})`,
 };
 
 function fmt(v) {
   if (v === null || v === undefined) return "–";
-  return Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : (+v.toPrecision(4)).toString();
+  const text = Math.abs(v) !== 0 && (Math.abs(v) < 1e-3 || Math.abs(v) >= 1e5) ? v.toExponential(2) : (+v.toPrecision(4)).toString();
+  return text.replace(/-/g, "−"); // a real minus sign, in the exponent too
 }
 
 function drawStatus() {

@@ -4,6 +4,7 @@ import { openStream } from "../stream.js";
 import { labReady, plotStyle, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawPlane, mapping } from "./plane.js";
+import { describeError } from "../errors.js";
 
 const $ = (sel) => document.querySelector(sel);
 const DEFAULTS = {
@@ -174,7 +175,7 @@ async function start(state = null) {
   });
   const body = await res.json();
   if (!res.ok) {
-    const msg = typeof body.detail === "string" ? body.detail : body.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; ");
+    const msg = describeError(body.detail);
     showError(msg);
     importDone(msg);
     return;
@@ -190,7 +191,7 @@ async function start(state = null) {
       if (!ready) { ready = true; labReady(); } // marks the page drawn and starts ?autoplay=1
     },
     status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
-    error: (m) => { showError(m.message); importDone(m.message); },
+    error: (m) => { showError(describeError(m.message)); importDone(m.message); },
   });
   if (state) stream.send({ type: "set", params: { ...apiConfig(), state } });
 }
@@ -213,7 +214,7 @@ function explain(u) {
   const dot = u.phi.map((x, i) => `${paren(u.w_before[i])}·${paren(x)}`).join(" + ");
   const lines = [
     `Epoch ${u.epoch}, example ${((u.step - 1) % n) + 1} of ${n} (#${u.index + 1}): x = ${vec(u.x)}, y = ${u.y > 0 ? "+1" : "−1"}`,
-    labels.length !== 2 || labels[0] !== "X₁" || labels[1] !== "X₂"
+    labels.length !== 2 || labels[0] !== "x₁" || labels[1] !== "x₂"
       ? `features φ(x) = (${labels.join(", ")}) = ${vec(u.phi)}` : null,
     `score s = w·x + b = ${dot} + ${paren(u.b_before)} = <b>${num(u.score)}</b>`,
     `prediction sign(s) = ${u.prediction > 0 ? "+1" : u.prediction < 0 ? "−1" : "0 (on the line)"}`,
@@ -224,8 +225,10 @@ function explain(u) {
     const factor = rule ? `η·(y − s) = ${num(params.lr)}·(${u.y > 0 ? "1" : "−1"} − ${paren(u.score)})` : `η·y = ${num(params.lr)}·${u.y > 0 ? "(+1)" : "(−1)"}`;
     const scale = u.db;
     lines.push(`update: ${factor} = ${num(scale)}`);
-    lines.push(`w ← w + ${num(scale)}·x = ${vec(u.w_before)} + ${vec(u.dw)} = <b>${vec(u.w_after)}</b>`);
-    lines.push(`b ← b + ${num(scale)} = ${num(u.b_before)} + ${paren(u.db)} = <b>${num(u.b_after)}</b>`);
+    // "w ← w − 1·x", not "w + −1·x": the sign joins the operator.
+    const op = scale < 0 ? "−" : "+";
+    lines.push(`w ← w ${op} ${num(Math.abs(scale))}·x = ${vec(u.w_before)} + ${vec(u.dw)} = <b>${vec(u.w_after)}</b>`);
+    lines.push(`b ← b ${op} ${num(Math.abs(scale))} = ${num(u.b_before)} + ${paren(u.db)} = <b>${num(u.b_after)}</b>`);
   } else {
     lines.push(`no update: w = ${vec(u.w_after)}, b = ${num(u.b_after)}`);
   }
@@ -237,6 +240,7 @@ function render() {
   const u = frame?.update;
   drawPlane($("#pc-canvas"), {
     extent: data.extent, points: data.points, grid: frame?.grid,
+    model: frame ? { features: data.features, w: frame.w, b: frame.b } : null,
     line: frame ? lineOf(frame.w, frame.b) : null,
     before: u && (u.mistake || params.rule === "adaline") ? lineOf(u.w_before, u.b_before) : null,
     current: u ? u.index : null,
@@ -258,15 +262,15 @@ function render() {
   drawChart($("#pc-mistakes"), {
     x: m.map((_, i) => i + 1),
     series: [{ values: m, color: "#b3261e", label: "mistakes" }],
-    xLabel: "epoch", yLabel: "mistakes", integerX: true,
+    xLabel: "epoch", yLabel: "mistakes", integerX: true, integerY: true,
   });
   renderButtons();
 }
 
 function renderButtons() {
-  $("#pc-play").textContent = playing ? "❚❚ Pause" : "▶ Play";
-  $("#pc-speed").textContent = speed;
   const done = frame && frame.status !== "running";
+  $("#pc-play").textContent = playing && !done ? "❚❚ Pause" : "▶ Play"; // a finished run plays no more
+  $("#pc-speed").textContent = speed;
   for (const id of ["#pc-step", "#pc-epoch", "#pc-play"]) $(id).disabled = !!done;
 }
 

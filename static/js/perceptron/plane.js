@@ -4,8 +4,8 @@ import { decode } from "../grid.js";
 import { BLUE, ORANGE, css } from "../colors.js";
 import { plotStyle } from "../shell.js";
 
-const tint = (c) => css(c.map((v) => 255 + (v - 255) * 0.14));
-const LIGHT_BLUE = tint(BLUE), LIGHT_ORANGE = tint(ORANGE);
+const tint = (c) => c.map((v) => Math.round(255 + (v - 255) * 0.14));
+const BLUE_TINT = tint(BLUE), ORANGE_TINT = tint(ORANGE), WHITE = [255, 255, 255];
 
 /** Pixel ↔ data mapping of a square canvas showing [lo, hi]². */
 export function mapping(canvas, [lo, hi]) {
@@ -27,12 +27,81 @@ function lineEnds(w1, w2, b, lo, hi) {
   return pts.length >= 2 ? [pts[0], pts[pts.length - 1]] : null;
 }
 
+// The features the engine offers (engine/features.py), to evaluate the score w·φ(x) + b at
+// every pixel: the boundary is then exact at display resolution (a smooth curve for x₁·x₂ or
+// x₁², not a staircase of grid cells), and zero weights give a score of exactly 0.
+const FEATURES = {
+  x1: (a) => a, x2: (a, b) => b, x1x2: (a, b) => a * b, x1sq: (a) => a * a, x2sq: (a, b) => b * b,
+  sinx1: (a) => Math.sin(a), sinx2: (a, b) => Math.sin(b),
+};
+
+/** score(x1, x2) of a model {features, w, b}, or null when a feature is unknown here. */
+function scorer(model) {
+  if (!model || !model.features.every((f) => f in FEATURES)) return null;
+  const fs = model.features.map((f) => FEATURES[f]);
+  return (a, b) => fs.reduce((sum, f, i) => sum + model.w[i] * f(a, b), model.b);
+}
+
+/** A score function from the encoded grid (bilinear between its points), for unknown features. */
+function gridScorer(grid, [lo, hi]) {
+  const v = decode(grid);
+  const [h, w] = grid.shape;
+  const zero = ((grid.range[1] - grid.range[0]) / 255) * 0.51; // within half a step of 0 is 0
+  return (a, b) => {
+    const gx = ((a - lo) / (hi - lo)) * (w - 1), gy = ((hi - b) / (hi - lo)) * (h - 1);
+    const c = Math.min(w - 2, Math.max(0, Math.floor(gx))), r = Math.min(h - 2, Math.max(0, Math.floor(gy)));
+    const fx = gx - c, fy = gy - r;
+    const top = v[r * w + c] * (1 - fx) + v[r * w + c + 1] * fx;
+    const s = top * (1 - fy) + (v[(r + 1) * w + c] * (1 - fx) + v[(r + 1) * w + c + 1] * fx) * fy;
+    return Math.abs(s) <= zero ? 0 : s;
+  };
+}
+
+/**
+ * Shade sign(score) pixel by pixel (white where it is 0: sign(0) = 0) and, when no straight line
+ * is drawn, trace score = 0 by marching squares on a 2-px lattice.
+ */
+function shade(ctx, score, W, dpr, contour, fromPixel) {
+  const N = Math.max(1, Math.round(W * dpr));
+  const img = ctx.createImageData(N, N);
+  for (let y = 0; y < N; y++) {
+    for (let x = 0; x < N; x++) {
+      const s = score(...fromPixel(((x + 0.5) * W) / N, ((y + 0.5) * W) / N));
+      const c = s > 0 ? BLUE_TINT : s < 0 ? ORANGE_TINT : WHITE;
+      const k = 4 * (y * N + x);
+      img.data[k] = c[0]; img.data[k + 1] = c[1]; img.data[k + 2] = c[2]; img.data[k + 3] = 255;
+    }
+  }
+  ctx.putImageData(img, 0, 0); // device pixels, under the transform
+  if (!contour) return;
+  const step = 2, n = Math.ceil(W / step) + 1;
+  const v = new Float64Array(n * n);
+  for (let r = 0; r < n; r++) for (let c = 0; c < n; c++) v[r * n + c] = score(...fromPixel(c * step, r * step));
+  ctx.beginPath();
+  for (let r = 0; r < n - 1; r++) for (let c = 0; c < n - 1; c++) {
+    const a = v[r * n + c], b = v[r * n + c + 1], d = v[(r + 1) * n + c], e = v[(r + 1) * n + c + 1];
+    const pts = [];
+    const cross = (p, q, x0, y0, x1, y1) => {
+      if ((p > 0) === (q > 0) || p === q) return;
+      const t = p / (p - q);
+      pts.push([(x0 + (x1 - x0) * t) * step, (y0 + (y1 - y0) * t) * step]);
+    };
+    cross(a, b, c, r, c + 1, r); cross(b, e, c + 1, r, c + 1, r + 1);
+    cross(d, e, c, r + 1, c + 1, r + 1); cross(a, d, c, r, c, r + 1);
+    for (let i = 0; i + 1 < pts.length; i += 2) { ctx.moveTo(...pts[i]); ctx.lineTo(...pts[i + 1]); }
+  }
+  ctx.strokeStyle = "#222"; ctx.lineWidth = 1.25 * plotStyle().line;
+  ctx.lineCap = "round"; ctx.lineJoin = "round";
+  ctx.stroke();
+}
+
 /**
  * drawPlane(canvas, {extent, points, grid, line, before, current})
- * points: [[x1, x2, y]]; grid: encoded scores (row 0 at the top); line/before: {w1, w2, b} or
+ * points: [[x1, x2, y]]; model: {features, w, b} (the score drawn exactly) or else grid: encoded
+ * scores (row 0 at the top); line/before: {w1, w2, b} or
  * null (only when the features are x1, x2); current: index of the highlighted example.
  */
-export function drawPlane(canvas, { extent, points, grid, line, before, current }) {
+export function drawPlane(canvas, { extent, points, grid, model, line, before, current }) {
   const style = plotStyle(); // larger type, lines and points in presenter mode
   const k = style.point / 4; // point radii grow with the plot style's point size
   const dpr = window.devicePixelRatio || 1;
@@ -41,17 +110,8 @@ export function drawPlane(canvas, { extent, points, grid, line, before, current 
   const ctx = canvas.getContext("2d");
   ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
   ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, W);
-  if (grid) {
-    const v = decode(grid);
-    const [h, w] = grid.shape;
-    const cell = W / (w - 1);
-    for (let r = 0; r < h; r++) for (let c = 0; c < w; c++) {
-      const s = v[r * w + c];
-      if (Math.abs(s) < 1e-9) continue;
-      ctx.fillStyle = s > 0 ? LIGHT_BLUE : LIGHT_ORANGE;
-      ctx.fillRect(Math.floor((c - 0.5) * cell), Math.floor((r - 0.5) * cell), Math.ceil(cell) + 1, Math.ceil(cell) + 1);
-    }
-  }
+  const score = scorer(model) || (grid ? gridScorer(grid, extent) : null);
+  if (score) shade(ctx, score, W, dpr, !line, mapping(canvas, extent).fromPixel);
   const [lo, hi] = extent;
   ctx.strokeStyle = "#c8ccd0"; ctx.lineWidth = style.gridLine;
   if (lo < 0 && hi > 0) {
