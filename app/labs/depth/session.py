@@ -23,10 +23,11 @@ DatasetName = Literal[DATASETS]  # type: ignore[valid-type]
 Include = Literal["metrics", "layers", "histograms", "history", "weights"]
 FRAME: tuple[Include, ...] = ("metrics", "layers", "histograms", "history")
 HISTORY_POINTS = 150  # a frame's loss curves, evenly decimated
-# A layer's fixed cost per step (Python and NumPy calls, forward, backward and update), in the
-# work budgets' unit (examples × parameters): measured by bench.bench_depth, where a depth-30
-# network of width 16 spends about as long on these calls as on its arithmetic.
-LAYER_WORK = 4000
+# A layer's fixed cost per step (its Python and NumPy calls: forward, backward, update) in the
+# work budgets' unit (examples × parameters of arithmetic): bench.bench_depth measures it against
+# a hand-written step of the same networks: about 2,000 units a layer (1,300 to 4,100 while other
+# processes load the machine).
+LAYER_WORK = 2000
 
 
 class NetworkIn(BaseModel):
