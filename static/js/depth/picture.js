@@ -3,7 +3,7 @@
 // on one chart with the level of guessing marked. One canvas, so an embed or a PNG export
 // holds the whole argument.
 
-import { finite, fmt, label, legend, logAxis, logBounds, setup } from "./plot.js";
+import { finite, fitting, fmt, label, legend, logAxis, logBounds, setup } from "./plot.js";
 
 /**
  * drawTraining(canvas, {nets, history, chance, hover}) → layout for hit testing.
@@ -17,7 +17,7 @@ export function drawTraining(canvas, { nets, history, chance, hover = null }) {
   const pad = f * 0.6;
   const keyBottom = legend(ctx, nets.map((n) => ({ color: n.color, text: `${n.name}  ${n.label}`, box: true })),
     pad, pad + f * 0.6, W - 2 * pad, f);
-  const wide = W >= 640 && W / H >= 1.25;
+  const wide = W >= 560 && W / H >= 1.15;
   const top = keyBottom + f * 0.4;
   let barsBox, lossBox;
   if (wide) {
@@ -36,7 +36,12 @@ export function drawTraining(canvas, { nets, history, chance, hover = null }) {
 
 function drawBars(ctx, box, nets, style, hover) {
   const f = style.font;
-  label(ctx, "Gradient size ‖∂L/∂W‖ per layer (log scale)", box.x, box.y + f * 0.8, { bold: true });
+  ctx.save();
+  ctx.font = `600 ${f}px system-ui, sans-serif`;
+  const title = fitting(ctx, ["Gradient size ‖∂L/∂W‖ per layer (log scale)", "Gradient ‖∂L/∂W‖ per layer (log)",
+    "‖∂L/∂W‖ per layer"], box.w - f);
+  ctx.restore();
+  label(ctx, title, box.x, box.y + f * 0.8, { bold: true });
   const all = nets.flatMap((n) => n.grads || []);
   const [lo, hi] = logBounds(all, 3);
   const widest = ctx.measureText("10⁻²⁰").width;

@@ -79,6 +79,11 @@ export function label(ctx, text, x, y, { align = "left", baseline = "alphabetic"
   ctx.restore();
 }
 
+/** The first of `texts` that fits in `width` px with the context's font (else the last). */
+export function fitting(ctx, texts, width) {
+  return texts.find((t) => ctx.measureText(t).width <= width) ?? texts[texts.length - 1];
+}
+
 /** A row of legend entries [{color, text, dash}] from (x, y); returns the y below it. */
 export function legend(ctx, items, x, y, maxWidth, font) {
   const sw = font * 1.4, gap = font * 0.9;
