@@ -51,6 +51,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.bench_layers
 	$(BIN)/python -m bench.bench_conv
+	$(BIN)/python -m bench.bench_depth
 	$(BIN)/python -m bench.bench_selfsupervised
 	$(BIN)/python -m bench.bench_scale
 	$(BIN)/python -m bench.bench_convnet_stream

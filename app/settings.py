@@ -23,6 +23,11 @@ class Settings(BaseSettings):
     eviction_interval_seconds: float = 30.0
     max_layers: int = 8  # hidden layers of an MLP
     max_neurons: int = 32  # neurons per hidden layer
+    # The depth lab: hidden layers and units per layer of its networks (each side of a comparison),
+    # and the width of an at-init signal-propagation study (a stateless call, no training).
+    max_depth: int = 50
+    max_width: int = 64
+    max_propagation_width: int = 512
     max_points: int = 5000  # dataset size, including user-supplied points
     max_grid: int = 200  # resolution of any grid the server evaluates
     max_steps_per_call: int = 100_000  # mini-batch updates in one REST step call

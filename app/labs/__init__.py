@@ -32,6 +32,10 @@ LABS: list[Lab] = [
     Lab("convnet", "ConvNet",
         "A small CNN learns its filters live on handwritten digits: feature maps, confusion, your drawing.",
         "ConvNets"),
+    Lab("depth", "Depth",
+        "Vanishing and exploding gradients layer by layer: residual connections, BatchNorm and good "
+        "initializers let deep networks train.",
+        "Depth: activations, initialization, residual networks"),
     Lab("selfsupervised", "Self-supervised learning",
         "Contrastive learning without labels: two views of a digit pulled together, the batch pushed apart.",
         "Scaling vision: self-supervised learning"),

@@ -1,0 +1,1 @@
+"""The depth lab: vanishing and exploding gradients, residual connections, normalization."""
