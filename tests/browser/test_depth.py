@@ -1,17 +1,15 @@
 """The depth lab in Chromium: a student plays plain vs residual at depth 30 and sees the
 residual loss fall below the plain one while the gradient bars (one per layer and network)
-change; the signal-at-initialization and activation views say what they show; the picture
-fits slides and phones."""
+change; the signal-at-initialization and activation views say what they show; in a slide's
+frame each view's tab brings its picture in (the frames themselves: test_layout.py)."""
 
 from __future__ import annotations
 
 import re
 import time
 
-import pytest
-
 from tests.browser.conftest import shot
-from tests.browser.labpage import counter, wait_for_lab
+from tests.browser.labpage import GEOMETRY, counter, wait_for_lab
 
 PAGE = "/labs/depth"
 COLORS = {"A": (0x6A, 0x3D, 0x9A), "B": (0x1B, 0x9E, 0x77)}
@@ -124,53 +122,26 @@ def test_signal_at_initialization_and_the_activation_views(page, server):
     shot(page, "depth-activations")
 
 
-@pytest.mark.parametrize(("width", "height"), [(960, 540), (640, 360)])
-def test_embed_shows_the_whole_picture_without_scrolling(browser, server, width, height):
-    ctx = browser.new_context(viewport={"width": width, "height": height})
+def test_an_embed_switches_views_in_place(browser, server):
+    """In a slide's frame each view's tab brings that view's picture into the frame (no reload).
+    The frame's fit at both sizes, presenter mode and the phone: tests/browser/test_layout.py."""
+    ctx = browser.new_context(viewport={"width": 960, "height": 540})
     page = ctx.new_page()
     try:
         page.goto(f"{server}/embed/depth?hide=toolbar")
         wait_for_lab(page)
-        page.wait_for_function("() => document.querySelector('#depth-main').dataset.bars")
-        box = page.locator("#depth-main").bounding_box()
-        assert box["x"] >= 0 and box["y"] >= 0
-        assert box["x"] + box["width"] <= width and box["y"] + box["height"] <= height, box
-        assert box["width"] >= width * 0.55 and box["height"] >= height * 0.7, box
-        root = "document.documentElement"
-        scroll = page.evaluate(f"[{root}.scrollWidth, {root}.scrollHeight]")
-        assert scroll == [width, height], f"the document scrolls: {scroll}"
-        shot(page, f"depth-embed-{width}x{height}")
-    finally:
-        ctx.close()
-
-
-def test_presenter_mode_and_phone(browser, server):
-    ctx = browser.new_context(viewport={"width": 960, "height": 540})
-    page = ctx.new_page()
-    try:
-        page.goto(f"{server}/embed/depth?hide=toolbar&present=1")
-        wait_for_lab(page)
-        sizes = page.evaluate("""() => [...document.querySelectorAll('#view-train .side *')]
-            .filter(el => el.offsetParent
-                          && [...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim()))
-            .map(el => parseFloat(getComputedStyle(el).fontSize))""")
-        assert sizes and min(sizes) >= 14, f"presenter text below 14 px: {sorted(sizes)[:5]}"
-        plot_font = "parseFloat(getComputedStyle(document.documentElement).getPropertyValue('--plot-font'))"
-        assert page.evaluate(plot_font) >= 14
-        shot(page, "depth-embed-present-960x540")
-    finally:
-        ctx.close()
-    ctx = browser.new_context(viewport={"width": 390, "height": 844})
-    page = ctx.new_page()
-    try:
-        page.goto(f"{server}{PAGE}")
-        wait_for_lab(page)
-        box = page.locator("#depth-main").bounding_box()
-        assert box["width"] >= 340, box
-        overflow = page.evaluate("document.documentElement.scrollWidth - innerWidth")
-        assert overflow <= 0, f"the page is {overflow}px wider than the phone"
-        controls = page.locator(".networks").bounding_box()
-        assert controls["y"] > box["y"] + box["height"] - 1, "the controls come below the picture"
-        shot(page, "depth-phone-390x844")
+        page.evaluate("window.samePage = true")
+        for tab, picture in [("#tab-propagation", "prop-canvas"), ("#tab-activations", "fn-canvas"),
+                             ("#tab-train", "depth-main")]:
+            page.click(tab)
+            shown = "id => document.querySelector('.np-stage > [data-main-picture]').id === id"
+            page.wait_for_function(shown, arg=picture)
+            g = page.evaluate(GEOMETRY)
+            assert g["sw"] <= 960 and g["sh"] <= 540, g
+            pic = g["pic"]
+            assert pic["right"] <= 960 and pic["bottom"] <= 540 and pic["height"] >= 0.85 * 540, pic
+        assert page.evaluate("window.samePage === true"), "switching views reloaded the page"
+        assert "view=train" in page.evaluate("location.search")
+        shot(page, "depth-embed-views")
     finally:
         ctx.close()

@@ -2,6 +2,7 @@
 // plot, the largest slope marked, a hover readout, the lecture's pros and cons, and what the
 // largest slope means through many layers (GET /api/v1/activations).
 
+import { describeError } from "../errors.js";
 import { NET_COLORS } from "./params.js";
 import { finite, fmt, label, legend, setup, superscript } from "./plot.js";
 import { bindControls, controlsFor, showValue } from "./controls.js";
@@ -65,7 +66,7 @@ export class ExplorerView {
     const msg = $("#fn-message");
     if (!res.ok) {
       const body = await res.json().catch(() => ({ detail: res.statusText }));
-      msg.textContent = `Could not plot: ${typeof body.detail === "string" ? body.detail : JSON.stringify(body.detail)}`;
+      msg.textContent = `Could not plot: ${describeError(body.detail)}`;
       msg.hidden = false;
       return;
     }

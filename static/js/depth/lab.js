@@ -2,7 +2,7 @@
 // initialization, the activation functions) behind tabs, one set of parameters in the URL, and
 // the controller the shell and toolbar drive (keys, autoplay, share, export / import).
 
-import { labReady, registerLab, syncURL } from "../shell.js";
+import { labReady, registerLab, relayout, syncURL } from "../shell.js";
 import { TRAIN_DEFAULTS, VIEWS, coerce, trainBody, urlState } from "./params.js";
 import { TrainView } from "./train.js";
 import { PropagationView } from "./propagation.js";
@@ -47,12 +47,6 @@ function view(name) {
 
 function show(name) {
   if (!VIEWS.includes(name)) return;
-  if (document.documentElement.classList.contains("np-compact") && name !== lab.params.view) {
-    // The compact layout (embeds, phones) arranges one view's picture: load the page for the other.
-    lab.onParams({ view: name });
-    location.reload();
-    return;
-  }
   lab.onParams({ view: name });
   $("#depth").dataset.view = name;
   for (const v of VIEWS) {
@@ -66,6 +60,7 @@ function show(name) {
       delete el.dataset[from];
     }
   }
+  relayout(); // the compact layout (embeds, phones) shows the view's own picture and strip
   const v = view(name);
   if (v.draw) requestAnimationFrame(() => v.draw());
 }

@@ -8,6 +8,8 @@
 // signal-propagation study (POST /api/v1/depth/propagation without the prefix); fn, fn2,
 // zmax and fn_layers for the activation explorer (GET /api/v1/activations).
 
+import { describeError } from "../errors.js";
+
 export const VIEWS = ["train", "propagation", "activations"];
 export const SPEEDS = [1, 2, 5, 10, 20, 50];
 export const NAMES = ["A", "B", "C"];
@@ -125,9 +127,5 @@ export function netLabel(spec) {
 
 /** A 422's detail (string or pydantic's list) in one line. */
 export function describeDetail(detail) {
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail.map((d) => `${(d.loc || []).filter((x) => x !== "body").join(".")}: ${d.msg}`).join("; ");
-  }
-  return JSON.stringify(detail);
+  return describeError(detail);
 }

@@ -63,7 +63,7 @@ export class TrainView {
       config: (msg) => this.onConfig(msg),
       frame: (msg) => { this.frame = msg; this.queue(); },
       status: (msg) => this.onStatus(msg),
-      error: (msg) => { this.message(msg.message); this.showControls(); },
+      error: (msg) => { this.message(describeDetail(msg.message)); this.showControls(); },
     });
   }
 
