@@ -100,6 +100,27 @@ def test_embed_fills_a_slide_at_both_sizes(page, server, lab):
         assert page.evaluate(OUTSIDE, ".np-bar > *") == [], f"{lab} at {width}×{height}: the strip is cut off"
 
 
+def test_a_wide_picture_takes_the_width_and_the_fold_button_brings_the_controls_beside(page, server):
+    """The convolution's photo and its filtered copy side by side: wider than tall, so a slide
+    shows them at the frame's width with the strip under them and the controls folded; ⚙
+    brings the controls column back beside a narrower picture, and folds it again."""
+    g = open_embed(page, f"{server}/embed/convolution?section=images&kname=sobel_x&hide=toolbar", 960, 540)
+    toggle = page.locator(".np-dock-toggle")
+    assert g["pic"]["width"] >= 0.85 * 960 and not page.locator("#np-dock").is_visible()
+    assert toggle.get_attribute("aria-expanded") == "false"
+    toggle.click()
+    page.wait_for_timeout(300)
+    beside = page.evaluate(GEOMETRY)
+    shot(page, "layout-fold-button-open")
+    assert page.locator('[data-control="gallery"]').is_visible(), "the controls did not come back"
+    dock = page.locator("#np-dock").bounding_box()
+    assert beside["pic"]["right"] <= dock["x"], "the controls cover the picture"
+    assert beside["sw"] <= 960 and beside["sh"] <= 540 and beside["pic"]["height"] >= 0.45 * 540
+    toggle.click()
+    page.wait_for_timeout(300)
+    assert page.evaluate(GEOMETRY)["pic"]["width"] >= 0.85 * 960 and not page.locator("#np-dock").is_visible()
+
+
 @pytest.mark.parametrize("lab", LABS)
 def test_presenter_mode_text_is_large_and_nothing_scrolls(page, server, lab):
     url = proposed_embed_url(page, server, lab) + "&present=1"
