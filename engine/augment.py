@@ -79,12 +79,14 @@ def affine(images: Array, A: Array, t: Array) -> Array:
     x = A[:, 1, 0, None, None] * ii + A[:, 1, 1, None, None] * jj + (cx + t[:, 1])[:, None, None]
     y0, x0 = np.floor(y), np.floor(x)
     wy, wx = (y - y0).reshape(N, 1, -1), (x - x0).reshape(N, 1, -1)
-    # A one-pixel frame of zeros; indices beyond it are clipped onto it, so they read 0.
+    # A one-pixel frame of zeros; indices beyond it are clipped onto it, so they read 0. Each
+    # neighbour is clipped on its own: from a clipped Y0 + 1 a row far above the image would
+    # reach the image's first row.
     Wp = W + 2
     flat = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1))).reshape(N, images.shape[1], -1)
-    Y0 = np.clip(y0.astype(np.int64) + 1, 0, H + 1).reshape(N, 1, -1)
-    X0 = np.clip(x0.astype(np.int64) + 1, 0, W + 1).reshape(N, 1, -1)
-    Y1, X1 = np.minimum(Y0 + 1, H + 1), np.minimum(X0 + 1, W + 1)
+    iy, ix = y0.astype(np.int64).reshape(N, 1, -1) + 1, x0.astype(np.int64).reshape(N, 1, -1) + 1
+    Y0, Y1 = np.clip(iy, 0, H + 1), np.clip(iy + 1, 0, H + 1)
+    X0, X1 = np.clip(ix, 0, W + 1), np.clip(ix + 1, 0, W + 1)
 
     def at(Y: Array, X: Array) -> Array:  # gathered per image, every channel alike: (N, C, H·W)
         return np.take_along_axis(flat, np.broadcast_to(Y * Wp + X, (N, flat.shape[1], H * W)), axis=2)

@@ -54,6 +54,23 @@ def test_affine_sampler_by_hand():
     np.testing.assert_allclose(half[0, 0, 0], [0.5 / 15, 1.5 / 15, 2.5 / 15, 1.5 / 15])
 
 
+def test_affine_reads_zero_everywhere_outside_the_image():
+    """Bilinear sampling with zeros outside: a point between two rows outside the image reads 0
+    on both sides of it, however far out (rotation corners, a crop moved off the edge)."""
+    ones = np.ones((1, 1, 4, 4))
+    for shift, column in [(-0.5, [0.5, 1, 1, 1]), (-1.5, [0, 0.5, 1, 1]), (-2.5, [0, 0, 0.5, 1]),
+                          (1.5, [1, 1, 0.5, 0]), (-7.25, [0, 0, 0, 0])]:
+        down = augment.affine(ones, np.eye(2)[None], np.array([[shift, 0.0]]))
+        np.testing.assert_allclose(down[0, 0, :, 0], column, atol=1e-15, err_msg=f"rows by {shift}")
+        right = augment.affine(ones, np.eye(2)[None], np.array([[0.0, shift]]))
+        np.testing.assert_allclose(right[0, 0, 0, :], column, atol=1e-15, err_msg=f"columns by {shift}")
+    # an 8×8 image turned by 45° (the views' largest rotation): each corner pixel reads the
+    # point 3.5·√2 = 4.95 pixels from the centre along an axis, 1.45 pixels outside the image
+    c, s = np.cos(np.pi / 4), np.sin(np.pi / 4)
+    turned = augment.affine(np.ones((1, 1, 8, 8)), np.array([[[c, -s], [s, c]]]), np.zeros((1, 2)))
+    np.testing.assert_array_equal(turned[0, 0, [0, 0, 7, 7], [0, 7, 0, 7]], 0.0)
+
+
 def test_geometric_reproduces_shift_and_flip_exactly(digits):
     shifted = augment.geometric(digits, 0, 0, 0, 2, rng(3))
     np.testing.assert_array_equal(shifted, augment.shift(digits, 2, rng(3)))
