@@ -203,6 +203,28 @@ def test_same_seed_same_run_and_live_changes():
     assert a.step_cost() == 2 * cost8
 
 
+def test_the_preview_after_a_live_change_is_the_batch_the_next_step_trains():
+    """A change of τ, N or the augmentation redraws the picture from the next images; at the end
+    of an epoch those come from the next epoch's order, a full batch of them."""
+    config = ContrastiveConfig(dataset="shapes", n_images=50, train_ratio=0.7, batch_size=11, encoder="mlp")
+    t = ContrastiveTrainer(config)
+    assert len(t.X_train) == 34
+    t.step(3)  # 33 of 34 images seen: one is left, too few for a batch
+    t.update(tau=0.3)
+    preview = t.batch.indices
+    assert len(preview) == 11 and t.batch.z.shape == (22, 16)
+    t.step(1)
+    np.testing.assert_array_equal(t.batch.indices, preview)
+    t.update(tau=0.4)  # mid-epoch: the next 17 of this epoch's order
+    preview = t.batch.indices
+    t.step(1)
+    np.testing.assert_array_equal(t.batch.indices, preview)
+    twin = ContrastiveTrainer(config)  # previews draw nothing from the training streams
+    twin.step(5)
+    twin.update(tau=0.4)
+    np.testing.assert_array_equal(twin.batch.indices, t._perm[t._pos : t._pos + 11])
+
+
 def test_divergence_is_a_state():
     t = ContrastiveTrainer(ContrastiveConfig(batch_size=8, optimizer="sgd", lr=1e100))
     t.step(30)
