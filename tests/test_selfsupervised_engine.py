@@ -71,6 +71,23 @@ def test_affine_reads_zero_everywhere_outside_the_image():
     np.testing.assert_array_equal(turned[0, 0, [0, 0, 7, 7], [0, 7, 0, 7]], 0.0)
 
 
+def test_affine_is_torch_grid_sample():
+    """Bilinear with zeros outside is grid_sample(align_corners=True, padding_mode="zeros") at
+    the points A p + t + centre, for maps that reach far outside the image."""
+    torch = pytest.importorskip("torch")
+    r = rng(12)
+    x = r.uniform(size=(6, 2, 7, 9))
+    A, t = r.normal(size=(6, 2, 2)), r.normal(scale=3.0, size=(6, 2))
+    H, W = x.shape[2:]
+    ii, jj = np.meshgrid(np.arange(H) - (H - 1) / 2, np.arange(W) - (W - 1) / 2, indexing="ij")
+    rows = np.einsum("nk,khw->nhw", A[:, 0], np.stack([ii, jj])) + (H - 1) / 2 + t[:, :1, None]
+    cols = np.einsum("nk,khw->nhw", A[:, 1], np.stack([ii, jj])) + (W - 1) / 2 + t[:, 1:, None]
+    grid = np.stack([2 * cols / (W - 1) - 1, 2 * rows / (H - 1) - 1], axis=-1)  # (x, y) order
+    theirs = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(grid), mode="bilinear",
+                                             padding_mode="zeros", align_corners=True)
+    np.testing.assert_allclose(augment.affine(x, A, t), theirs.numpy(), atol=1e-12)
+
+
 def test_geometric_reproduces_shift_and_flip_exactly(digits):
     shifted = augment.geometric(digits, 0, 0, 0, 2, rng(3))
     np.testing.assert_array_equal(shifted, augment.shift(digits, 2, rng(3)))
