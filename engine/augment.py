@@ -10,8 +10,8 @@ copy) at strength 0. What comes in from outside an image is 0 (the digits' backg
   resized back to H × W (bilinear), as SimCLR's RandomResizedCrop.
 - `rotate`: by θ ~ U[−max, max] degrees about the image centre (bilinear).
 - `flip`: mirrored left–right with probability p.
-- `blur`: Gaussian blur of σ ~ U[0, max σ] pixels (separable, radius ⌈2·max σ⌉, edges
-  repeated; σ = 0 leaves the image as it was).
+- `blur`: Gaussian blur of σ ~ U[0, max σ] pixels (separable, radius ⌈2·max σ⌉ but at most
+  half the longer side, edges repeated; σ = 0 leaves the image as it was).
 - `contrast`: x̄ + c (x − x̄) with c ~ U[1 − s, 1 + s] and x̄ the image's mean, clipped to [0, 1].
 - `cutout`: a size × size square at a uniform random centre set to 0 (it may stick out of the
   image, as in DeVries & Taylor's cutout).
