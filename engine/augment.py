@@ -10,8 +10,8 @@ copy) at strength 0. What comes in from outside an image is 0 (the digits' backg
   resized back to H × W (bilinear), as SimCLR's RandomResizedCrop.
 - `rotate`: by θ ~ U[−max, max] degrees about the image centre (bilinear).
 - `flip`: mirrored left–right with probability p.
-- `blur`: Gaussian blur of σ ~ U[0, max σ] pixels (separable, radius ⌈2·max σ⌉, edges
-  repeated; σ = 0 leaves the image as it was).
+- `blur`: Gaussian blur of σ ~ U[0, max σ] pixels (separable, radius ⌈2·max σ⌉ but at most
+  half the longer side, edges repeated; σ = 0 leaves the image as it was).
 - `contrast`: x̄ + c (x − x̄) with c ~ U[1 − s, 1 + s] and x̄ the image's mean, clipped to [0, 1].
 - `cutout`: a size × size square at a uniform random centre set to 0 (it may stick out of the
   image, as in DeVries & Taylor's cutout).
@@ -79,12 +79,14 @@ def affine(images: Array, A: Array, t: Array) -> Array:
     x = A[:, 1, 0, None, None] * ii + A[:, 1, 1, None, None] * jj + (cx + t[:, 1])[:, None, None]
     y0, x0 = np.floor(y), np.floor(x)
     wy, wx = (y - y0).reshape(N, 1, -1), (x - x0).reshape(N, 1, -1)
-    # A one-pixel frame of zeros; indices beyond it are clipped onto it, so they read 0.
+    # A one-pixel frame of zeros; indices beyond it are clipped onto it, so they read 0. Each
+    # neighbour is clipped on its own: from a clipped Y0 + 1 a row far above the image would
+    # reach the image's first row.
     Wp = W + 2
     flat = np.pad(images, ((0, 0), (0, 0), (1, 1), (1, 1))).reshape(N, images.shape[1], -1)
-    Y0 = np.clip(y0.astype(np.int64) + 1, 0, H + 1).reshape(N, 1, -1)
-    X0 = np.clip(x0.astype(np.int64) + 1, 0, W + 1).reshape(N, 1, -1)
-    Y1, X1 = np.minimum(Y0 + 1, H + 1), np.minimum(X0 + 1, W + 1)
+    iy, ix = y0.astype(np.int64).reshape(N, 1, -1) + 1, x0.astype(np.int64).reshape(N, 1, -1) + 1
+    Y0, Y1 = np.clip(iy, 0, H + 1), np.clip(iy + 1, 0, H + 1)
+    X0, X1 = np.clip(ix, 0, W + 1), np.clip(ix + 1, 0, W + 1)
 
     def at(Y: Array, X: Array) -> Array:  # gathered per image, every channel alike: (N, C, H·W)
         return np.take_along_axis(flat, np.broadcast_to(Y * Wp + X, (N, flat.shape[1], H * W)), axis=2)

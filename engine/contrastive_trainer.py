@@ -20,6 +20,7 @@ so changing an augmentation leaves the batch order and the initial weights as th
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
@@ -203,23 +204,28 @@ class ContrastiveTrainer:
         return self.encoder.parameters() + self.head.parameters()
 
     # ----- training -----------------------------------------------------------------------
-    def _next_indices(self) -> Array:
+    def _next_indices(self, peek: bool = False) -> Array:
+        """The next N rows of X_train, from the next epoch's order once fewer than N are left
+        (the last partial batch is dropped). peek: the same rows, without moving on (a copy of
+        the order stream draws the next epoch's order)."""
         N = self.config.batch_size
-        if self._pos + N > len(self._perm):  # a new epoch: the last partial batch is dropped
-            self._perm = self._order_rng.permutation(len(self.X_train))
-            self._pos = 0
-            self.epoch += 1
-        idx = self._perm[self._pos : self._pos + N]
-        self._pos += N
-        return idx
+        perm, pos = self._perm, self._pos
+        if pos + N > len(perm):
+            order = copy.deepcopy(self._order_rng) if peek else self._order_rng
+            perm, pos = order.permutation(len(self.X_train)), 0
+            if not peek:
+                self._perm, self.epoch = perm, self.epoch + 1
+        if not peek:
+            self._pos = pos + N
+        return perm[pos : pos + N]
 
     def _draw_batch(self, update: bool) -> Batch:
         """Views of the next N images through both networks; with `update`, one optimizer step."""
         c = self.config
         if update:
             idx, rng = self._next_indices(), self._view_rng
-        else:  # a preview of the next images; its own draws leave the training stream alone
-            idx = self._perm[self._pos : self._pos + c.batch_size]
+        else:  # a preview of the next images; its own draws leave the training streams alone
+            idx = self._next_indices(peek=True)
             rng = np.random.default_rng([c.seed, 5, self.step_count])
         v1, v2 = views.two_views(self.X_train[idx], c.augmentation, rng)
         x = np.concatenate([v1, v2])

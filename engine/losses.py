@@ -8,7 +8,8 @@ A loss is paired with the output activation it expects:
 - ``softmax_ce``: softmax over K logits and cross-entropy with integer class targets:
   L = mean(logsumexp(z) − z_t), dL/dz = (softmax(z) − onehot(t)) / N.
 
-All gradients are of the *mean* over the batch (N rows), matching TF Playground and torch.
+All gradients are of the *mean* over the batch (N rows), matching TF Playground and torch; an
+empty batch (N = 0) has no mean: its loss is NaN (as np.mean and torch say) and its gradient empty.
 """
 
 from __future__ import annotations
@@ -29,20 +30,25 @@ def softmax(z: Array) -> Array:
     return e / e.sum(axis=1, keepdims=True)
 
 
+def _mean(total: float, n: int) -> float:
+    """total / n, NaN for no rows (a Python float division by 0 would raise)."""
+    return total / n if n else float("nan")
+
+
 def _squared(z: Array, t: Array, act: activations.Activation, a: Array | None = None
              ) -> tuple[float, Array, Array]:
     if a is None:
         a = act.output(z)
     diff = a - t
     n = z.shape[0]
-    loss = 0.5 * float(np.vdot(diff, diff)) / n
+    loss = _mean(0.5 * float(np.vdot(diff, diff)), n)
     return loss, diff * act.der(z, a) / n, a
 
 
 def _bce(z: Array, t: Array, act: activations.Activation, a: Array | None = None
          ) -> tuple[float, Array, Array]:
     n = z.shape[0]
-    loss = float(np.sum(np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z))))) / n
+    loss = _mean(float(np.sum(np.maximum(z, 0.0) - z * t + np.log1p(np.exp(-np.abs(z))))), n)
     if a is None:
         a = activations.sigmoid(z)
     return loss, (a - t) / n, a
@@ -54,7 +60,7 @@ def _softmax_ce(z: Array, t: Array, act: activations.Activation, a: Array | None
     idx = t.astype(np.int64).reshape(-1)
     zmax = z.max(axis=1, keepdims=True)
     lse = zmax[:, 0] + np.log(np.sum(np.exp(z - zmax), axis=1))
-    loss = float(np.sum(lse - z[np.arange(n), idx])) / n
+    loss = _mean(float(np.sum(lse - z[np.arange(n), idx])), n)
     p = softmax(z) if a is None else a
     grad = p.copy()
     grad[np.arange(n), idx] -= 1.0

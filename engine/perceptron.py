@@ -283,12 +283,13 @@ class Perceptron:
         self.mistakes += int(mistake)
         self.total_mistakes += int(mistake)
         with np.errstate(over="ignore", invalid="ignore"):  # overflow is the "diverged" state
-            self._sq += float(0.5 * np.square(np.float64(y) - score))
+            sq = float(0.5 * np.square(np.float64(y) - score))  # NumPy: past float range is inf
+        self._sq += sq
         self.last = Update(
             self.step_count, self.epoch, i, phi.copy(), y, score, float(np.sign(score)), decision,
             bool(mistake), w_before.copy(), b_before, dw, float(db), self.w.copy(), self.b,
         )
-        blown = self.rule == "adaline" and not 0.5 * (y - score) ** 2 <= 1e12
+        blown = self.rule == "adaline" and not sq <= 1e12
         if blown or not (np.all(np.isfinite(self.w)) and np.isfinite(self.b)):
             self.status = "diverged"
             return self.last
@@ -395,5 +396,6 @@ def novikoff_bound(Phi: Array, y: Array, u: Array, u_b: float) -> float:
     gamma = float(np.min(y * (aug @ v)))
     if gamma <= 0:
         return float("inf")
-    R = float(np.max(np.linalg.norm(aug, axis=1)))
-    return (R / gamma) ** 2
+    R = np.max(np.linalg.norm(aug, axis=1))
+    with np.errstate(over="ignore"):
+        return float(np.square(R / gamma))

@@ -18,7 +18,7 @@ the smaller Gram matrix (FᵀF when p ≤ n, FFᵀ otherwise). With d_i = s_i² 
 and gradient descent with step η = 1 / max d after t steps from θ = 0:
     θ_t = V diag((1 − (1 − η d)^t) · s / d) Uᵀ Y,
 so the whole training curve costs one decomposition. Singular values below
-s_max · √(max(n, p) · ε) count as zero (the Gram matrix squares them).
+s_max · √(10 · max(n, p) · ε) count as zero (the Gram matrix squares them).
 """
 
 from __future__ import annotations

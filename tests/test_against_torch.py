@@ -80,3 +80,24 @@ def test_mlp_gradients_match_autograd(loss, out):
         np.testing.assert_allclose(dW, W.grad.numpy(), atol=1e-12)
     for db, b in zip(trace.db, bs, strict=True):
         np.testing.assert_allclose(db, b.grad.numpy(), atol=1e-12)
+
+
+@pytest.mark.parametrize(("name", "params", "torch_name", "torch_params"), [
+    ("step", {"step_size": 7, "gamma": 0.5}, "StepLR", {"step_size": 7, "gamma": 0.5}),
+    ("exponential", {"gamma": 0.95}, "ExponentialLR", {"gamma": 0.95}),
+    ("cosine", {"T_max": 20, "eta_min": 0.01}, "CosineAnnealingLR", {"T_max": 20, "eta_min": 0.01}),
+])
+def test_schedules_match_torch_lr_scheduler(name, params, torch_name, torch_params):
+    """The learning rate of updates 1 … 60 (t = 0 … 59), past T_max too."""
+    from engine import schedules
+
+    p = torch.zeros(1, requires_grad=True)
+    opt = torch.optim.SGD([p], lr=0.3)
+    sched = getattr(torch.optim.lr_scheduler, torch_name)(opt, **torch_params)
+    theirs = []
+    for _ in range(60):
+        theirs.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    ours = [schedules.lr_at(name, 0.3, t, **params) for t in range(60)]
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-15)

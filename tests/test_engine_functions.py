@@ -80,6 +80,16 @@ def test_softmax_cross_entropy_gradient_and_value():
     assert_allclose(p.sum(axis=1), [1.0])
 
 
+@pytest.mark.parametrize(("name", "out_act", "shape", "labels"), [
+    ("squared", "tanh", (0, 1), (0, 1)), ("bce", "sigmoid", (0, 1), (0, 1)),
+    ("softmax_ce", "softmax", (0, 3), (0,))])
+def test_the_mean_over_an_empty_batch_is_nan_not_an_error(name, out_act, shape, labels):
+    """As np.mean and torch's mean reduction: no rows, no mean (and an empty gradient)."""
+    act = None if out_act == "softmax" else activations.get(out_act)
+    value, grad, a = losses.get(name).value_and_grad(np.zeros(shape), np.zeros(labels), act)
+    assert np.isnan(value) and grad.shape == shape and a.shape == shape
+
+
 @pytest.mark.parametrize("name", sorted(regularizers.REGULARIZERS))
 def test_regularizer_derivative(name):
     reg = regularizers.get(name)

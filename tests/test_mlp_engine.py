@@ -36,13 +36,14 @@ def _check(model, X, t, loss, reg="none", rate=0.0):
 
 
 @pytest.mark.parametrize(("hidden", "loss_out"), list(itertools.product(HIDDEN, LOSS_OUTPUT)))
-def test_backward_matches_numerical_gradient(hidden, loss_out):
+@pytest.mark.parametrize("n", [1, 6])
+def test_backward_matches_numerical_gradient(hidden, loss_out, n):
     loss, out = loss_out
     rng = np.random.default_rng(7)
     k = 3 if loss == "softmax_ce" else 1
     model = MLP([2, 3, 2, k], hidden, out, "xavier", rng)
-    X = rng.normal(size=(6, 2))
-    _check(model, X, _targets(loss, rng, 6, k), loss)
+    X = rng.normal(size=(n, 2))
+    _check(model, X, _targets(loss, rng, n, k), loss)
 
 
 @pytest.mark.parametrize("hidden", ["relu", "leaky_relu"])

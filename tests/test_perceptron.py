@@ -101,6 +101,26 @@ def test_huge_rate_on_adaline_is_a_diverged_state():
     assert p.status == "diverged"
 
 
+def test_a_delta_rule_step_past_float_range_is_a_diverged_state():
+    """Squared features of far points: the second step's error (y − s)² is past 1e308; the run
+    says diverged, it does not raise. The same holds for the bound of such data."""
+    Phi = featurize(np.array([[1e40, 1e40], [-1e40, -1e40]]), ["x1sq", "x2sq"])
+    p = Perceptron(Phi, np.array([1.0, -1.0]), rule="adaline", lr=10)
+    with np.errstate(all="ignore"):
+        p.run()
+    assert p.status == "diverged" and p.step_count == 2
+    # R = 1e150, γ = 1e-150: (R/γ)² is past float range, an infinite bound
+    far_and_near = np.array([[1e150, 0.0], [1e-150, 0.0]])
+    assert perceptron.novikoff_bound(far_and_near, np.ones(2), np.array([1.0, 0.0]), 0.0) == np.inf
+
+
+def test_api_far_points_on_the_delta_rule_diverge_without_an_error(client):
+    body = {"points": [[1e40, 1e40, 1], [-1e40, -1e40, -1]], "features": ["x1sq", "x2sq"],
+            "rule": "adaline", "lr": 10}
+    r = client.post("/api/v1/perceptron/run", json=body)
+    assert r.status_code == 200 and r.json()["status"] == "diverged"
+
+
 # ------------------------------------------------------------------ API
 
 

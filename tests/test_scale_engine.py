@@ -95,6 +95,10 @@ def test_gradient_descent_path_starts_at_zero_and_ends_at_the_solution():
     Y = np.eye(4)[y]
     step = -rf.lr * (F.T @ (F @ np.zeros((30, 4)) - Y))
     np.testing.assert_allclose(rf.theta(1), step, atol=1e-12)
+    theta = np.zeros((30, 4))  # and seven: θ ← θ − η (Fᵀ(Fθ − Y) + λθ), the ridge term included
+    for _ in range(7):
+        theta = theta - rf.lr * (F.T @ (F @ theta - Y) + 0.1 * theta)
+    np.testing.assert_allclose(rf.theta(7), theta, atol=1e-12)
     ridge = np.linalg.solve(F.T @ F + 0.1 * np.eye(30), F.T @ Y)
     np.testing.assert_allclose(rf.theta(), ridge, atol=1e-8)
     np.testing.assert_allclose(rf.theta(1e9), ridge, atol=1e-6)

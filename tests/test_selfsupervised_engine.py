@@ -54,6 +54,40 @@ def test_affine_sampler_by_hand():
     np.testing.assert_allclose(half[0, 0, 0], [0.5 / 15, 1.5 / 15, 2.5 / 15, 1.5 / 15])
 
 
+def test_affine_reads_zero_everywhere_outside_the_image():
+    """Bilinear sampling with zeros outside: a point between two rows outside the image reads 0
+    on both sides of it, however far out (rotation corners, a crop moved off the edge)."""
+    ones = np.ones((1, 1, 4, 4))
+    for shift, column in [(-0.5, [0.5, 1, 1, 1]), (-1.5, [0, 0.5, 1, 1]), (-2.5, [0, 0, 0.5, 1]),
+                          (1.5, [1, 1, 0.5, 0]), (-7.25, [0, 0, 0, 0])]:
+        down = augment.affine(ones, np.eye(2)[None], np.array([[shift, 0.0]]))
+        np.testing.assert_allclose(down[0, 0, :, 0], column, atol=1e-15, err_msg=f"rows by {shift}")
+        right = augment.affine(ones, np.eye(2)[None], np.array([[0.0, shift]]))
+        np.testing.assert_allclose(right[0, 0, 0, :], column, atol=1e-15, err_msg=f"columns by {shift}")
+    # an 8×8 image turned by 45° (the views' largest rotation): each corner pixel reads the
+    # point 3.5·√2 = 4.95 pixels from the centre along an axis, 1.45 pixels outside the image
+    c, s = np.cos(np.pi / 4), np.sin(np.pi / 4)
+    turned = augment.affine(np.ones((1, 1, 8, 8)), np.array([[[c, -s], [s, c]]]), np.zeros((1, 2)))
+    np.testing.assert_array_equal(turned[0, 0, [0, 0, 7, 7], [0, 7, 0, 7]], 0.0)
+
+
+def test_affine_is_torch_grid_sample():
+    """Bilinear with zeros outside is grid_sample(align_corners=True, padding_mode="zeros") at
+    the points A p + t + centre, for maps that reach far outside the image."""
+    torch = pytest.importorskip("torch")
+    r = rng(12)
+    x = r.uniform(size=(6, 2, 7, 9))
+    A, t = r.normal(size=(6, 2, 2)), r.normal(scale=3.0, size=(6, 2))
+    H, W = x.shape[2:]
+    ii, jj = np.meshgrid(np.arange(H) - (H - 1) / 2, np.arange(W) - (W - 1) / 2, indexing="ij")
+    rows = np.einsum("nk,khw->nhw", A[:, 0], np.stack([ii, jj])) + (H - 1) / 2 + t[:, :1, None]
+    cols = np.einsum("nk,khw->nhw", A[:, 1], np.stack([ii, jj])) + (W - 1) / 2 + t[:, 1:, None]
+    grid = np.stack([2 * cols / (W - 1) - 1, 2 * rows / (H - 1) - 1], axis=-1)  # (x, y) order
+    theirs = torch.nn.functional.grid_sample(torch.tensor(x), torch.tensor(grid), mode="bilinear",
+                                             padding_mode="zeros", align_corners=True)
+    np.testing.assert_allclose(augment.affine(x, A, t), theirs.numpy(), atol=1e-12)
+
+
 def test_geometric_reproduces_shift_and_flip_exactly(digits):
     shifted = augment.geometric(digits, 0, 0, 0, 2, rng(3))
     np.testing.assert_array_equal(shifted, augment.shift(digits, 2, rng(3)))
@@ -184,6 +218,28 @@ def test_same_seed_same_run_and_live_changes():
     cost8 = a.step_cost()
     a.update(batch_size=16)
     assert a.step_cost() == 2 * cost8
+
+
+def test_the_preview_after_a_live_change_is_the_batch_the_next_step_trains():
+    """A change of τ, N or the augmentation redraws the picture from the next images; at the end
+    of an epoch those come from the next epoch's order, a full batch of them."""
+    config = ContrastiveConfig(dataset="shapes", n_images=50, train_ratio=0.7, batch_size=11, encoder="mlp")
+    t = ContrastiveTrainer(config)
+    assert len(t.X_train) == 34
+    t.step(3)  # 33 of 34 images seen: one is left, too few for a batch
+    t.update(tau=0.3)
+    preview = t.batch.indices
+    assert len(preview) == 11 and t.batch.z.shape == (22, 16)
+    t.step(1)
+    np.testing.assert_array_equal(t.batch.indices, preview)
+    t.update(tau=0.4)  # mid-epoch: the next 17 of this epoch's order
+    preview = t.batch.indices
+    t.step(1)
+    np.testing.assert_array_equal(t.batch.indices, preview)
+    twin = ContrastiveTrainer(config)  # previews draw nothing from the training streams
+    twin.step(5)
+    twin.update(tau=0.4)
+    np.testing.assert_array_equal(twin.batch.indices, t._perm[t._pos : t._pos + 11])
 
 
 def test_divergence_is_a_state():

@@ -95,6 +95,20 @@ def test_logistic_surface_minimum_and_minibatches():
     assert not np.allclose(g[0], g[1])
 
 
+def test_minibatch_gradient_is_the_gradient_of_its_batch_loss():
+    """Each run's mini-batch gradient is exactly ∂/∂w of the logistic loss on the points it drew
+    (with replacement) plus λw, by central differences."""
+    s = surfaces.make("logistic")
+    theta = np.array([[-1.0, 1.0], [0.5, 2.0], [3.0, -0.5]])
+    g = s.stochastic_grad(theta, np.random.default_rng(5), batch_size=7)
+    idx = np.random.default_rng(5).integers(0, len(s.y_train), (3, 7))  # the same draws
+    for run in range(3):
+        X, y = s.X_train[idx[run]], s.y_train[idx[run]]
+        w = theta[run].copy()
+        err = gradcheck.check(lambda w=w, X=X, y=y: float(s._data_loss(w[None], X, y)[0]), w, g[run])
+        assert err < 1e-8
+
+
 def test_analytic_noise_is_seeded():
     s = surfaces.make("bowl")
     theta = np.zeros((3, 2))
