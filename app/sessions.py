@@ -6,6 +6,9 @@ stream know nothing else about a lab. Session ids are unguessable (secrets.token
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import ctypes.util
 import secrets
 import threading
 import time
@@ -46,37 +49,62 @@ class Session:
     lock: threading.RLock = field(default_factory=threading.RLock)
     created: float = field(default_factory=time.monotonic)
     last_used: float = field(default_factory=time.monotonic)
+    client: str = ""  # the address that created it (its quota counts it)
     playing: bool = False
     speed: int = 1
     subscribers: set[Any] = field(default_factory=set)
-    player: threading.Thread | None = None
+    player: Any = None  # the asyncio task that plays it (app.streaming)
 
     def touch(self) -> None:
         self.last_used = time.monotonic()
 
 
 class SessionStore:
-    def __init__(self, max_sessions: int, idle_seconds: float) -> None:
+    """Sessions by id, at most `max_sessions` in all and `per_client` for one address.
+
+    Past a client's share, its own least recently used unwatched session makes room; past the
+    server's, sessions idle longer than the setting do. Otherwise creating one is refused (429
+    with Retry-After), never by slowing everyone."""
+
+    def __init__(self, max_sessions: int, idle_seconds: float, per_client: int = 0) -> None:
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
+        self.per_client = per_client or None  # None: no share per client
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
     def __len__(self) -> int:
         return len(self._sessions)
 
-    def create(self, lab: str, runner: Runner) -> Session:
+    def playing(self) -> int:
+        return sum(1 for s in list(self._sessions.values()) if s.playing)
+
+    def create(self, lab: str, runner: Runner, client: str = "") -> Session:
         with self._lock:
+            own = [s for s in self._sessions.values() if s.client == client] if self.per_client else []
+            if self.per_client and len(own) >= self.per_client:
+                unwatched = [s for s in own if not s.subscribers]
+                if not unwatched:
+                    raise HTTPException(
+                        status.HTTP_429_TOO_MANY_REQUESTS,
+                        f"your address already watches {len(own)} sessions, the most one client may hold "
+                        "(NP_MAX_SESSIONS_PER_CLIENT); close a page of the playground and retry",
+                        headers={"Retry-After": "10"},
+                    )
+                self._drop(min(unwatched, key=lambda s: s.last_used))
             if len(self._sessions) >= self.max_sessions:
                 self._evict_locked()
             if len(self._sessions) >= self.max_sessions:
+                playing = sum(1 for s in self._sessions.values() if s.playing)
                 raise HTTPException(
                     status.HTTP_429_TOO_MANY_REQUESTS,
-                    f"the server holds its maximum of {self.max_sessions} sessions; "
-                    "delete one you no longer use (DELETE .../sessions/{id}) or try later",
+                    f"the server is full: it holds its maximum of {self.max_sessions} sessions "
+                    f"(NP_MAX_SESSIONS), {playing} playing; retry in a moment, or delete one you no "
+                    "longer use (DELETE .../sessions/{id})",
+                    headers={"Retry-After": "30"},
                 )
             sid = secrets.token_urlsafe(16)
-            session = Session(sid, lab, runner)
+            session = Session(sid, lab, runner, client=client)
             self._sessions[sid] = session
             return session
 
@@ -98,8 +126,11 @@ class SessionStore:
     def delete(self, lab: str, sid: str) -> None:
         session = self.get(lab, sid)
         with self._lock:
-            self._sessions.pop(sid, None)
+            self._drop(session)
+
+    def _drop(self, session: Session) -> None:
         session.playing = False
+        self._sessions.pop(session.id, None)
 
     def _evict_locked(self) -> int:
         now = time.monotonic()
@@ -108,11 +139,52 @@ class SessionStore:
             if not s.subscribers and now - s.last_used > self.idle_seconds
         ]
         for s in stale:
-            s.playing = False
-            del self._sessions[s.id]
+            self._drop(s)
         return len(stale)
 
     def evict_idle(self) -> int:
         """Drop sessions nobody watches that were idle longer than the setting."""
         with self._lock:
-            return self._evict_locked()
+            evicted = self._evict_locked()
+        if evicted:
+            release_memory()
+        return evicted
+
+
+class ClientSessions:
+    """The store as one client's requests see it: what they create counts against its share."""
+
+    def __init__(self, store: SessionStore, client: str) -> None:
+        self.store, self.client = store, client
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+    def create(self, lab: str, runner: Runner) -> Session:
+        return self.store.create(lab, runner, self.client)
+
+    def find(self, lab: str, sid: str) -> Session | None:
+        return self.store.find(lab, sid)
+
+    def get(self, lab: str, sid: str) -> Session:
+        return self.store.get(lab, sid)
+
+    def delete(self, lab: str, sid: str) -> None:
+        self.store.delete(lab, sid)
+
+
+def _malloc_trim() -> Any:
+    with contextlib.suppress(OSError, AttributeError, TypeError):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        return libc.malloc_trim
+    return None
+
+
+_TRIM = _malloc_trim()
+
+
+def release_memory() -> None:
+    """Give freed memory back to the system (glibc keeps freed arrays' pages otherwise, so a
+    server's RSS would stay at its peak after every session is gone)."""
+    if _TRIM is not None:
+        _TRIM(0)

@@ -37,6 +37,25 @@ class Settings(BaseSettings):
     # Σ over runs of iterations × (1 + data points an update evaluates / 64), twice with internals
     max_optimizer_work: int = 150_000
     max_optimizer_points: int = 128_000  # runs × points per path in one answer
+    # What one request or message may hold, checked before anything reads it further: a body
+    # (HTTP) or a WebSocket message in bytes (a 256×256 RGB picture as JSON integers is ~1 MB),
+    # the items of any one JSON list or object, and how deeply JSON may nest.
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_list_items: int = 10_000  # at least NP_MAX_POINTS is always allowed
+    max_json_depth: int = 32
+    max_frame_bytes: int = 1024 * 1024  # a stream frame or a grid answer, encoded
+    # What one client (one address) may hold or ask at once: sessions (past it, its own least
+    # recently used unwatched session makes room), open streams, requests waiting for their
+    # turn, and a quota of requests and messages (one unit each, and one per 64 KB they carry).
+    max_sessions_per_client: int = 20
+    max_streams_per_client: int = 20
+    max_requests_per_client: int = 8
+    client_quota_per_second: float = 50.0
+    client_quota_burst: float = 200.0
+    max_queued_commands: int = 16  # commands a stream holds before answering "too many"
+    # CPU work (frames, stream commands) runs on this many threads; each client has one turn
+    # at a time, in its requests, frames and commands alike, so one client cannot take them all.
+    work_threads: int = 2
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"

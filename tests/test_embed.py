@@ -89,7 +89,7 @@ def test_embed_alias_redirects_with_the_query(client):
 def test_embed_alias_unknown_lab_is_404(client):
     r = client.get("/embed/nope")
     assert r.status_code == 404
-    assert "no lab 'nope'" in r.json()["detail"]
+    assert "no lab 'nope'" in r.json()["detail"][0]["msg"]
 
 
 # ---- the embed view, on a bare page of base.html (independent of any lab's template) --------
