@@ -45,6 +45,11 @@ def symmetric_stack(values: np.ndarray, floor: float = 1.0) -> list[dict[str, An
     ]
 
 
+def grid_bytes(cells: int, grids: int = 1) -> int:
+    """About how many bytes `cells` uint8 values in `grids` grids take in a JSON frame (base64)."""
+    return 4 * ((cells + 2) // 3) + 120 * grids
+
+
 def labels(values: np.ndarray) -> dict[str, Any]:
     """Small non-negative integers (class indices) as a uint8 grid, range [0, 255]."""
     q = np.clip(np.asarray(values), 0, 255).astype(np.uint8)

@@ -16,6 +16,7 @@ from app.labs.mlp.session import (
     MLPRunner,
     OptimizerName,
     StepIn,
+    check_grid_bytes,
     config_out,
     snapshot,
 )
@@ -48,6 +49,15 @@ def _check_res(settings: SettingsDep, include: list[str], *res: int) -> None:
         raise HTTPException(422, f"grid resolution at most {settings.max_grid} (NP_MAX_GRID)")
 
 
+def _check_grid_bytes(session: Session, settings: Settings, include: list[str], res: int,
+                      neuron_res: int) -> None:
+    if "grids" in include:
+        try:
+            check_grid_bytes(_runner(session).cfg, res, neuron_res, settings)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+
 @api.post("/sessions", status_code=201)
 def create_session(cfg: MLPConfigIn, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     """Start a run; the answer carries its id, the resolved config, metrics and weights."""
@@ -66,7 +76,9 @@ def read_session(
     neuron_res: int = Query(20, ge=2),
 ) -> dict[str, Any]:
     _check_res(settings, include, res, neuron_res)
-    return _state(store.get(LAB, sid), include, res, neuron_res)
+    session = store.get(LAB, sid)
+    _check_grid_bytes(session, settings, include, res, neuron_res)
+    return _state(session, include, res, neuron_res)
 
 
 @api.post("/sessions/{sid}/step")
@@ -74,6 +86,7 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     """Run `steps` mini-batch updates or `epochs` passes (default one step)."""
     _check_res(settings, body.include, body.res, body.neuron_res)
     session = store.get(LAB, sid)
+    _check_grid_bytes(session, settings, body.include, body.res, body.neuron_res)
     trainer = _runner(session).trainer
     with session.lock:
         n = body.steps or (body.epochs or 0) * trainer.batches_per_epoch or 1
@@ -143,7 +156,7 @@ def _json_param(raw: Any) -> Any:
     if isinstance(raw, str):
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # a link nesting JSON 1,000 deep is not a setting
             return None
     return raw
 

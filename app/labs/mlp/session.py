@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from app import encoding
 from app.settings import Settings
@@ -27,7 +27,7 @@ Include = Literal["metrics", "weights", "trace", "grids", "history", "optimizer"
 class MLPConfigIn(BaseModel):
     """A playground run. Noise and the train share are percentages, as on the page."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     dataset: DatasetName = "circle"
     n_points: int = Field(500, ge=4, description="points generated (train + test)")
@@ -35,14 +35,15 @@ class MLPConfigIn(BaseModel):
     train_percent: float = Field(50, ge=10, le=100, description="share of points used for training")
     seed: int = Field(0, ge=0, le=2**32 - 1)
     num_classes: int = Field(3, ge=3, le=5, description="classes of the multi-class datasets")
-    points: list[tuple[float, float, float]] | None = Field(
-        None, description="your own data as [x1, x2, label] (labels ±1, a class 0…K−1, or a value)"
+    points: list[Annotated[tuple[float, float, float], Strict(False)]] | None = Field(
+        None, fail_fast=True,
+        description="your own data as [x1, x2, label] (labels ±1, a class 0…K−1, or a value)"
     )
     problem: Literal["classification", "regression", "multiclass"] | None = Field(
         None, description="defaults to the dataset's (classification for your own points)"
     )
     features: list[FeatureName] = Field(["x1", "x2"], min_length=1)
-    hidden: list[int] = Field([4, 2], description="neurons per hidden layer")
+    hidden: list[int] = Field([4, 2], fail_fast=True, description="neurons per hidden layer")
     activation: ActivationName = "tanh"
     loss: Literal["squared", "bce", "softmax_ce"] | None = Field(
         None, description="squared (tanh/linear output), bce (sigmoid output) or softmax_ce"
@@ -128,7 +129,7 @@ class MLPConfigIn(BaseModel):
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     steps: int | None = Field(None, ge=1, description="mini-batch updates to run")
     epochs: int | None = Field(None, ge=1, description="passes over the training set to run")
@@ -248,7 +249,7 @@ def snapshot(trainer: Trainer, include: Sequence[str], res: int = 50, neuron_res
 
 
 class FrameOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     res: int = Field(100, ge=2)
     neuron_res: int = Field(20, ge=2)
 
@@ -298,6 +299,7 @@ class MLPRunner:
             cfg.check_limits(self.settings)
         except HTTPException as exc:
             raise ValueError(exc.detail) from None
+        check_grid_bytes(cfg, view.res, view.neuron_res, self.settings)
         engine_cfg = cfg.to_engine()
         pairs = None
         if weights is not None:  # checked against the new network before anything changes
@@ -311,8 +313,23 @@ class MLPRunner:
         return {"reset": reset}
 
     def step_cost(self) -> int:
-        """Work of one mini-batch update: examples × parameters (for the work budgets)."""
-        return self.trainer.config.batch_size * self.trainer.model.num_parameters
+        """Work of one mini-batch update: examples × parameters (for the work budgets); a batch
+        never holds more examples than the training set."""
+        batch = min(self.trainer.config.batch_size, max(1, len(self.trainer.F_train)))
+        return batch * self.trainer.model.num_parameters
+
+
+def check_grid_bytes(cfg: MLPConfigIn, res: int, neuron_res: int, settings: Settings) -> None:
+    """ValueError naming NP_MAX_FRAME_BYTES when a frame's grids would be larger: the output
+    grid (twice for classes) at `res`, every feature and hidden neuron at `neuron_res`."""
+    outputs = 2 if (cfg.problem or datasets.get(cfg.dataset).problem) == "multiclass" else 1
+    cells = outputs * res * res + (len(cfg.features) + sum(cfg.hidden)) * neuron_res * neuron_res
+    size = encoding.grid_bytes(cells)
+    if size > settings.max_frame_bytes:
+        raise ValueError(
+            f"grids of res {res} and neuron_res {neuron_res} for {len(cfg.features) + sum(cfg.hidden)} "
+            f"features and neurons are {size / 1e6:.1f} MB, more than "
+            f"{settings.max_frame_bytes / 1e6:.1f} MB a frame (NP_MAX_FRAME_BYTES): lower res or neuron_res")
 
 
 def parse_weights(weights: Any) -> list[tuple[np.ndarray, np.ndarray]]:

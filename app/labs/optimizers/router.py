@@ -75,7 +75,7 @@ def surface(name: SurfaceName, request: Request, settings: SettingsDep,
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     steps: int = Field(1, ge=1, description="updates of every running optimizer")
     include_internals: bool = False
     max_points: int = Field(1000, ge=2, le=20_001)
