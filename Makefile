@@ -49,6 +49,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.optimizers
 	$(BIN)/python -m bench.stream
+	$(BIN)/python -m bench.bench_layers
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

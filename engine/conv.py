@@ -191,6 +191,54 @@ def conv2d_backward(dout: Array, x: Array, w: Array, stride: int = 1, padding: i
     return unpad_grad(dxp, x.shape[-2:], pads, mode), dw, db
 
 
+def conv2d_im2col(x: Array, w: Array, b: Array | None = None, stride: int = 1,
+                  padding: int | str | tuple = 0, dilation: int = 1, mode: str = "zeros"
+                  ) -> tuple[Array, Array]:
+    """(out, cols): `conv2d`'s output and the im2col matrix it multiplied, for a layer that keeps
+    it for its backward pass (engine.nn.Conv2D).
+
+    cols (N·H_out·W_out, C·kh·kw): row (n, i, j) is the window x_pad[n, :, i·s + u·d, j·s + v·d]
+    flattened over (c, u, v), so out = cols · w_flatᵀ + b with w_flat (D, C·kh·kw). `out` is a
+    transposed view of (N, H_out, W_out, D) memory: the same numbers as `conv2d`, without the
+    copy into (N, D, H_out, W_out) order."""
+    pads = _checked(x, w, padding, stride, dilation, mode)
+    win = windows(pad(x, pads, mode), w.shape[-2:], stride, dilation)  # (N, C, Ho, Wo, kh, kw)
+    N, C, Ho, Wo, kh, kw = win.shape
+    cols = win.transpose(0, 2, 3, 1, 4, 5).reshape(N * Ho * Wo, C * kh * kw)
+    out = cols @ w.reshape(len(w), -1).T
+    if b is not None:
+        out += b
+    return out.reshape(N, Ho, Wo, -1).transpose(0, 3, 1, 2), cols
+
+
+def conv2d_backward_im2col(dout: Array, cols: Array, x_shape: tuple[int, ...], w: Array, stride: int = 1,
+                           padding: int | str | tuple = 0, dilation: int = 1, mode: str = "zeros",
+                           input_grad: bool = True) -> tuple[Array | None, Array, Array]:
+    """`conv2d_backward` from the forward's im2col matrix (see conv2d_im2col):
+        dw = dout_flatᵀ · cols,  db = Σ dout,  dcols = dout_flat · w_flat,
+    with dout_flat (N·H_out·W_out, D); dx adds each kernel offset's column of dcols back onto the
+    padded input, then applies the padding's adjoint. input_grad=False skips dx (None): a
+    network's first layer needs no gradient for its input."""
+    N, _, H, W = x_shape
+    D, C, kh, kw = w.shape
+    Ho, Wo = dout.shape[-2:]
+    d2 = dout.transpose(0, 2, 3, 1).reshape(-1, D)
+    dw = (d2.T @ cols).reshape(w.shape)
+    db = d2.sum(axis=0)
+    if not input_grad:
+        return None, dw, db
+    pads = resolve_padding(padding, (H, W), (kh, kw), stride, dilation)
+    (t, bt), (l, r) = pads
+    dcols = (d2 @ w.reshape(D, -1)).reshape(N, Ho, Wo, C, kh, kw).transpose(0, 3, 4, 5, 1, 2)
+    dxp = np.zeros((N, C, H + t + bt, W + l + r), dtype=np.result_type(dout, w))
+    for u in range(kh):
+        for v in range(kw):
+            i, j = u * dilation, v * dilation
+            dxp[:, :, i : i + stride * (Ho - 1) + 1 : stride, j : j + stride * (Wo - 1) + 1 : stride] += (
+                dcols[:, :, u, v])
+    return unpad_grad(dxp, (H, W), pads, mode), dw, db
+
+
 def conv2d_naive(x: Array, w: Array, b: Array | None = None, stride: int = 1,
                  padding: int | str | tuple = 0, dilation: int = 1, mode: str = "zeros",
                  flip: bool = False) -> Array:

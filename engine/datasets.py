@@ -1,9 +1,14 @@
 """2-D datasets, generated like the TensorFlow Playground's (same shapes and parameters).
 
 Every generator takes (n, noise, rng) and returns X of shape (n, 2) in roughly [−6, 6]² and
-y of shape (n,): ±1 for two classes, a value in [−1, 1] for regression, or an integer class
-0..K−1 for the multi-class sets. `noise` is the TF Playground's slider divided by 100
+y of shape (n,): ±1 for two classes, a value for regression ((x1 + x2)/10 on the plane, up to
+±1.2 and beyond with noise, unclipped as in dataset.ts; the bumps in [−1, 1]), or an integer
+class 0..K−1 for the multi-class sets. `noise` is the TF Playground's slider divided by 100
 (0 … 0.5). Splitting into train/test shuffles with the same seeded Generator.
+
+Where dataset.ts differs: its loops `i < n/2` make ⌈n/2⌉ points of each class, n + 1 in all
+for an odd n; here the first class (blue) gets ⌈n/2⌉ and the second ⌊n/2⌋, so there are the n
+points asked for. The split is dataset.ts's ⌊n·p⌋ training points, but at least one.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ class Dataset:
 def circle(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array]:
     """Blue disc of radius 2.5 inside an orange ring of radii 3.5 … 5."""
     radius = 5.0
-    h = n // 2
+    h = (n + 1) // 2
     r = np.concatenate([rng.uniform(0, radius * 0.5, h), rng.uniform(radius * 0.7, radius, n - h)])
     ang = rng.uniform(0, 2 * np.pi, n)
     X = np.column_stack([r * np.sin(ang), r * np.cos(ang)])
@@ -49,19 +54,22 @@ def xor(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array]:
 def gauss(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array]:
     """Two Gaussian blobs at (2, 2) blue and (−2, −2) orange; variance 0.5 … 4 with noise."""
     std = np.sqrt(0.5 + noise * 7.0)
-    h = n // 2
+    h = (n + 1) // 2
     X = np.concatenate([rng.normal(2, std, (h, 2)), rng.normal(-2, std, (n - h, 2))])
     y = np.concatenate([np.ones(h), -np.ones(n - h)])
     return X, y
 
 
 def _spiral_arms(n: int, noise: float, rng: np.random.Generator, k: int) -> tuple[Array, Array]:
+    """k arms; point i of an arm at radius i/(n/k)·5 (dataset.ts's spacing, n/k fractional
+    when k does not divide n); the first n mod k arms get one point more."""
     counts = [n // k + (1 if i < n % k else 0) for i in range(k)]
+    per = n / k
     xs, ys = [], []
     for arm, m in enumerate(counts):
         i = np.arange(m)
-        r = i / m * 5.0
-        t = 1.75 * i / m * 2 * np.pi + arm * 2 * np.pi / k
+        r = i / per * 5.0
+        t = 1.75 * i / per * 2 * np.pi + arm * 2 * np.pi / k
         pts = np.column_stack([r * np.sin(t), r * np.cos(t)])
         xs.append(pts + rng.uniform(-1, 1, (m, 2)) * noise)
         ys.append(np.full(m, arm))
@@ -76,7 +84,7 @@ def spiral(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array
 
 def moons(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array]:
     """Two interleaving half circles, scaled to the [−6, 6] plane."""
-    h = n // 2
+    h = (n + 1) // 2
     t1 = rng.uniform(0, np.pi, h)
     t2 = rng.uniform(0, np.pi, n - h)
     upper = np.column_stack([np.cos(t1), np.sin(t1)])
@@ -88,10 +96,10 @@ def moons(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array]
 
 
 def plane(n: int, noise: float, rng: np.random.Generator) -> tuple[Array, Array]:
-    """Regression: target (x1 + x2) / 10, points uniform on [−6, 6]²."""
+    """Regression: target (x1 + x2) / 10 of the noisy point, unclipped; points uniform on [−6, 6]²."""
     X = rng.uniform(-6, 6, (n, 2))
     noisy = X + rng.uniform(-6, 6, (n, 2)) * noise
-    return X, np.clip((noisy[:, 0] + noisy[:, 1]) / 10.0, -1, 1)
+    return X, (noisy[:, 0] + noisy[:, 1]) / 10.0
 
 
 _GAUSSIANS = np.array([[-4, 2.5, 1], [0, 2.5, -1], [4, 2.5, 1], [-4, -2.5, -1], [0, -2.5, 1], [4, -2.5, -1]])
@@ -159,6 +167,7 @@ def generate(
 
 
 def split(X: Array, y: Array, train_ratio: float) -> tuple[Array, Array, Array, Array]:
-    """First `train_ratio` of the (already shuffled) points train, the rest test."""
-    k = min(len(X), max(1, round(len(X) * train_ratio)))
+    """The first ⌊n·train_ratio⌋ of the (already shuffled) points train (at least one), the rest
+    test. (The ratio is a percentage / 100: the tiny offset keeps 0.29·100 = 28.999… at 29.)"""
+    k = min(len(X), max(1, int(np.floor(len(X) * train_ratio + 1e-9))))
     return X[:k], y[:k], X[k:], y[k:]

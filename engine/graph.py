@@ -148,7 +148,8 @@ def build(net: Network, x: Array, t: Array, loss: str) -> Graph:
             prods = []
             for i in range(net.sizes[l]):
                 w = g.add("weight", nm.weights[l][i, j], value=float(net.W[l][i, j]))
-                prods.append(g.add("mul", "×", [prev[i], w], neuron=neuron))
+                label = f"{g.nodes[prev[i]].label}·{nm.weights[l][i, j]}"  # e.g. i1·w1
+                prods.append(g.add("mul", label, [prev[i], w], neuron=neuron))
             if net.biases:
                 prods.append(g.add("bias", nm.biases[l][j], value=float(net.b[l][j])))
             z = g.add("add", f"z_{neuron}", prods, neuron=neuron)

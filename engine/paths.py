@@ -10,12 +10,19 @@ surface's value and gradient are computed for all R runs at once. A run that sto
 Stop reasons, checked after every update in this order:
 - ``diverged``        θ, f(θ) or ∇f(θ) not finite, or |θ| beyond `diverge_bound`; the run
                       stays at its last finite point (so paths never hold NaN);
+- ``escaped``         on a surface unbounded below (no minimum, e.g. the saddle): θ left the
+                      plotted window with f below its start value, so the run found the way
+                      down and off the picture (its last point is the first one outside);
 - ``gradient_norm``   ‖∇f(θ_k)‖ < grad_tol (also checked at the start point);
 - ``loss_change``     |f(θ_k) − f(θ_{k−1})| < loss_tol;
 - ``early_stopping``  validation loss not below its best for `patience` updates (surfaces
                       with data only); `best_step` says where it was lowest;
 - ``max_iterations``  k = max_iterations.
 A tolerance of 0 (patience 0) turns a rule off.
+
+Every run also measures its path: `path_length` Σ ‖θ_k − θ_(k−1)‖ and `reversals`, the updates
+whose step turns back on the previous one (θ_k − θ_(k−1))·(θ_(k−1) − θ_(k−2)) < 0: the
+zig-zag of GD across a ravine counts one a step, a straight walk none.
 
 Optimizer internals, for the current point of every run (NaN where a kind has none):
 - ``grad``         ∇f(θ_k), the full-batch gradient;
@@ -54,7 +61,7 @@ KINDS: dict[str, tuple[str, dict[str, Any]]] = {
 HYPER_RANGES: dict[str, tuple[float, float, bool]] = {
     **optimizers.RANGES, "noise": (0.0, 100.0, False), "batch_size": (1.0, 10_000.0, False),
 }
-STOP_REASONS = ("diverged", "gradient_norm", "loss_change", "early_stopping", "max_iterations")
+STOP_REASONS = ("diverged", "escaped", "gradient_norm", "loss_change", "early_stopping", "max_iterations")
 INTERNALS = ("grad", "velocity", "accumulator", "scale")
 
 
@@ -170,6 +177,10 @@ class Race:
         self.active = np.ones(R, dtype=bool)
         self.steps = np.zeros(R, dtype=int)  # updates each run made
         self.reason: list[str | None] = [None] * R  # per row
+        self.path_length = np.zeros(R)
+        self.reversals = np.zeros(R, dtype=int)
+        self._last_step = np.zeros((R, 2))
+        self._start_loss = self.loss.copy()
         bad = ~(np.isfinite(self.theta).all(1) & np.isfinite(self.loss) & np.isfinite(self.grad).all(1))
         self._stop(bad, "diverged")
         if self.stop.grad_tol > 0:
@@ -222,6 +233,12 @@ class Race:
         loss[frozen], grad[frozen] = prev_loss[frozen], prev_grad[frozen]
         self.loss, self.grad = loss, grad
         self._stop(bad, "diverged")
+        self._measure(prev)
+        if not self.surface.minima:
+            (x0, x1), (y0, y1) = self.surface.domain
+            x, y = self.theta[:, 0], self.theta[:, 1]
+            outside = (x < x0) | (x > x1) | (y < y0) | (y > y1)
+            self._stop(outside & (loss < self._start_loss), "escaped")
         self.steps[self.active] = k
         if self.has_validation:
             val = self.surface.validation_loss(self.theta)
@@ -239,6 +256,13 @@ class Race:
         if k >= s.max_iterations:
             self._stop(self.active.copy(), "max_iterations")
         self._record()
+
+    def _measure(self, prev: Array) -> None:
+        """Add the last update's step to each moving run's path length and reversals."""
+        step = np.where(self.active[:, None], self.theta - prev, 0.0)
+        self.path_length += np.linalg.norm(step, axis=1)
+        self.reversals += np.einsum("ij,ij->i", step, self._last_step) < 0
+        self._last_step = np.where(self.active[:, None], step, self._last_step)
 
     def _stop(self, rows: Array, reason: str) -> None:
         for i in np.flatnonzero(rows & self.active):
@@ -308,6 +332,8 @@ class Race:
             "point": self.theta[i].tolist(),
             "loss": float(self.loss[i]),
             "grad_norm": float(np.linalg.norm(self.grad[i])),
+            "path_length": float(self.path_length[i]),
+            "reversals": int(self.reversals[i]),
             "val_loss": float(self.val[i]) if self.has_validation else None,
             "best_step": int(self.best_step[i]) if self.has_validation else None,
         }

@@ -4,13 +4,19 @@ Shapes: Φ (n, d) feature vectors (the raw points mapped by engine.features), y 
 w (d,), b scalar. The score of example i is s = w·φ_i + b and the prediction sign(s).
 
 - ``perceptron``: an example is a mistake when y·s ≤ 0 (a score of exactly 0 is on the line,
-  never right). On a mistake w ← w + η·y·φ, b ← b + η·y: a positive example whose score is
-  too low pushes the weights towards φ, a negative one whose score is too high away from it.
-  Correct examples leave w and b alone. Training stops after an epoch without a mistake.
+  never right; a score within rounding of 0, |s| ≤ 1e-12·(Σ|w_j φ_j| + |b|), is 0: from zero
+  weights every run is then the η = 1 run scaled by η). On a mistake w ← w + η·y·φ,
+  b ← b + η·y: a positive example whose score is too low pushes the weights towards φ, a
+  negative one whose score is too high away from it. Correct examples leave w and b alone.
+  Training stops after an epoch without a mistake.
 - ``adaline`` (Widrow–Hoff, least mean squares): after every example
   w ← w + η·(y − s)·φ, b ← b + η·(y − s), gradient descent on ½(y − s)². Mistakes are counted
-  the same way (y·s ≤ 0) so the two rules can be compared; it also stops after an epoch
-  without a mistake.
+  the same way (y·s ≤ 0) so the two rules can be compared. As it moves the weights on correct
+  examples too, it converges only after an epoch without a mistake whose final weights
+  classify every example. One step on example i scales its error y − s by 1 − η‖(φ_i, 1)‖²:
+  for η above `stable_rate` = 2 / max_i ‖(φ_i, 1)‖² some step overshoots, and the run is
+  "diverged" once the epoch's mean ½(y − s)² has grown three epochs in a row to more than
+  10× the first epoch's (or 10⁶×, or one example's ½(y − s)² passes 10¹²).
 
 Convergence: on data separable with margin γ by a unit vector (u, u_b), and R = max ‖(φ, 1)‖,
 the perceptron started from zero makes at most (R/γ)² mistakes (Novikoff). On data that no
@@ -29,6 +35,11 @@ from engine import datasets, features
 Array = np.ndarray
 
 RULES = {"perceptron": "Perceptron (Rosenblatt)", "adaline": "Delta rule (Widrow–Hoff, Adaline)"}
+#: Other names of a rule, and each rule's default η (the perceptron's from zero weights does
+#: not matter; the delta rule converges on the gates at 0.1 and overshoots at 1).
+RULE_ALIASES = {"delta": "adaline"}
+DEFAULT_LR = {"perceptron": 1.0, "adaline": 0.1}
+TIE = 1e-12  # a score this small relative to its terms is 0 (rounding, not a side of the line)
 INITS = {"zeros": "All zero", "random": "Uniform in [−0.5, 0.5]"}
 
 # The logic gates on {0, 1}² with ±1 labels, as in the lecture's tables.
@@ -258,7 +269,7 @@ class Perceptron:
         i = int(self._order[self._pos])
         phi, y = self.Phi[i], float(self.y[i])
         with np.errstate(over="ignore", invalid="ignore"):
-            score = float(phi @ self.w + self.b)
+            score = float(_snap(phi @ self.w + self.b, np.abs(phi) @ np.abs(self.w) + abs(self.b)))
         mistake = y * score <= 0
         decision = "correct" if not mistake else ("too_low" if y > 0 else "too_high")
         # perceptron: η·y on a mistake, else nothing; delta rule: η·(y − s) always.
@@ -277,7 +288,8 @@ class Perceptron:
             self.step_count, self.epoch, i, phi.copy(), y, score, float(np.sign(score)), decision,
             bool(mistake), w_before.copy(), b_before, dw, float(db), self.w.copy(), self.b,
         )
-        if not (np.all(np.isfinite(self.w)) and np.isfinite(self.b)):
+        blown = self.rule == "adaline" and not 0.5 * (y - score) ** 2 <= 1e12
+        if blown or not (np.all(np.isfinite(self.w)) and np.isfinite(self.b)):
             self.status = "diverged"
             return self.last
         self._pos += 1
@@ -290,8 +302,10 @@ class Perceptron:
         self.sq_error_per_epoch.append(self._sq / len(self.y))
         self.weights_per_epoch.append((self.w.copy(), self.b))
         finished = self.epoch
-        if self.mistakes == 0:
+        if self.mistakes == 0 and (self.rule == "perceptron" or self._separates()):
             self.status = "converged"
+        elif self.rule == "adaline" and self._error_grows():
+            self.status = "diverged"
         elif self.rule == "perceptron" and not self.shuffle and self._key() in self._seen:
             self.cycle_start = self._seen[self._key()]
             self.status = "cycle"
@@ -302,6 +316,20 @@ class Perceptron:
         if self.status == "running":
             self.epoch += 1
             self._order = self._epoch_order()
+
+    def _separates(self) -> bool:
+        """Whether the current weights put every example on its side of the line."""
+        with np.errstate(all="ignore"):
+            s = _snap(self.scores(self.Phi), np.abs(self.Phi) @ np.abs(self.w) + abs(self.b))
+        return bool(np.all(self.y * s > 0))
+
+    def _error_grows(self) -> bool:
+        """The delta rule's divergence: the epochs' mean ½(y − s)² running away (see above)."""
+        e = self.sq_error_per_epoch
+        ref = max(0.5, e[0])
+        if e[-1] > 1e6 * ref:
+            return True
+        return len(e) >= 4 and e[-1] > 10 * ref and e[-1] > e[-2] > e[-3] > e[-4]
 
     def run_epoch(self) -> list[Update]:
         """Step to the end of the current epoch (or until the run stops)."""
@@ -341,6 +369,17 @@ class Perceptron:
         pts = np.column_stack([g1.ravel(), g2.ravel()])
         with np.errstate(all="ignore"):
             return self.scores(featurize(pts, names)).reshape(res, res)
+
+
+def _snap(scores: Array | float, scale: Array | float) -> Array:
+    """Scores with those within rounding of 0 (|s| ≤ TIE·scale) set to exactly 0."""
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.where(np.abs(scores) <= TIE * np.asarray(scale), 0.0, scores)
+
+
+def stable_rate(Phi: Array) -> float:
+    """2 / max_i ‖(φ_i, 1)‖²: the delta rule's η above which a step overshoots (Φ (n, d))."""
+    return 2.0 / float(np.max(np.sum(np.square(Phi), axis=1) + 1.0)) if len(Phi) else float("inf")
 
 
 def featurize(X: Array, names: list[str] | tuple[str, ...]) -> Array:

@@ -9,7 +9,7 @@ and a mini-batch one differ, and a held-out half gives a validation loss.
 | name        | f(x, y)                                                     | minimum            |
 |-------------|-------------------------------------------------------------|--------------------|
 | bowl        | x² + y²                                                     | (0, 0)             |
-| ravine      | (x² + κ y²) / 2, κ the condition number                     | (0, 0)             |
+| ravine      | (x² + κ y²) / 2, κ the condition number (50 by default)     | (0, 0)             |
 | rosenbrock  | (1 − x)² + 100 (y − x²)²                                    | (1, 1)             |
 | beale       | (1.5 − x + xy)² + (2.25 − x + xy²)² + (2.625 − x + xy³)²    | (3, 0.5)           |
 | himmelblau  | (x² + y − 11)² + (x + y² − 7)²                              | four, f = 0        |
@@ -43,9 +43,11 @@ class Surface:
     log_scale: ClassVar[bool] = True
     # Tunable parameters: name → (default, lowest, highest).
     param_specs: ClassVar[dict[str, tuple[float, float, float]]] = {}
-    # A start point that shows the surface's lesson, and learning rates that work for it.
+    # A start point that shows the surface's lesson, and learning rates (and other
+    # hyperparameters, by optimizer kind) that show it: the lab's opening race.
     default_start: ClassVar[tuple[float, float]] = (-1.5, 1.5)
     suggested_lr: ClassVar[dict[str, float]] = {}
+    suggested_hyperparameters: ClassVar[dict[str, dict[str, float]]] = {}
     minima: list[tuple[float, float]] = field(default_factory=list)
     saddles: list[tuple[float, float]] = field(default_factory=list)
 
@@ -107,9 +109,14 @@ class Bowl(Surface):
     name: ClassVar[str] = "bowl"
     label: ClassVar[str] = "Isotropic bowl"
     log_scale: ClassVar[bool] = False
+    # One curvature: momentum near critical damping (μ = (1 − √(γh))², h = 2) helps a little;
+    # at μ = 0.9 it would overshoot and circle the minimum for hundreds of updates.
     suggested_lr: ClassVar[dict[str, float]] = {
-        "gd": 0.1, "sgd": 0.1, "momentum": 0.05, "nesterov": 0.05,
+        "gd": 0.1, "sgd": 0.1, "momentum": 0.1, "nesterov": 0.1,
         "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1,
+    }
+    suggested_hyperparameters: ClassVar[dict[str, dict[str, float]]] = {
+        "momentum": {"momentum": 0.3}, "nesterov": {"momentum": 0.3},
     }
     minima: list[tuple[float, float]] = field(default_factory=lambda: [(0.0, 0.0)])
 
@@ -122,16 +129,26 @@ class Bowl(Surface):
 
 @dataclass
 class Ravine(Surface):
-    condition: float = 10.0
+    """The lecture's ravine. The suggestions (for κ = 50) tell its story: GD at γ = 1.8/κ,
+    near the largest stable step 2/κ, zig-zags across the valley (y ← (1 − γκ)·y = −0.8·y)
+    and crawls along it (x ← 0.964·x); momentum with the same γ and μ = 0.5 damps the
+    zig-zag (y shrinks by √μ ≈ 0.71 a step) and arrives in less than half the updates;
+    AdaGrad, RMSProp and Adam divide each coordinate by its own gradient scale and walk
+    nearly straight to the minimum."""
+
+    condition: float = 50.0
 
     name: ClassVar[str] = "ravine"
     label: ClassVar[str] = "Ill-conditioned ravine"
     domain: ClassVar[tuple[tuple[float, float], tuple[float, float]]] = ((-2.0, 2.0), (-2.0, 2.0))
-    param_specs: ClassVar[dict[str, tuple[float, float, float]]] = {"condition": (10.0, 1.0, 1000.0)}
+    param_specs: ClassVar[dict[str, tuple[float, float, float]]] = {"condition": (50.0, 1.0, 1000.0)}
     default_start: ClassVar[tuple[float, float]] = (-1.8, 1.0)
     suggested_lr: ClassVar[dict[str, float]] = {
-        "gd": 0.1, "sgd": 0.1, "momentum": 0.03, "nesterov": 0.03,
-        "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.1,
+        "gd": 0.036, "sgd": 0.036, "momentum": 0.036, "nesterov": 0.036,
+        "adagrad": 0.5, "rmsprop": 0.05, "adam": 0.05,
+    }
+    suggested_hyperparameters: ClassVar[dict[str, dict[str, float]]] = {
+        "momentum": {"momentum": 0.5}, "nesterov": {"momentum": 0.5},
     }
     minima: list[tuple[float, float]] = field(default_factory=lambda: [(0.0, 0.0)])
 
@@ -463,5 +480,6 @@ def describe(surface: Surface) -> dict[str, Any]:
         "min_value": surface.min_value,
         "default_start": list(surface.default_start),
         "suggested_lr": dict(surface.suggested_lr),
+        "suggested_hyperparameters": {k: dict(v) for k, v in surface.suggested_hyperparameters.items()},
         "has_validation": surface.validation_loss(np.zeros((1, 2))) is not None,
     }

@@ -3,19 +3,25 @@
 `Trainer(config)` builds data, features, network and optimizer from one seed, so the same
 config gives the same run anywhere. `step(n)` runs n mini-batch updates (an epoch is one pass
 over the shuffled training set, reshuffled every epoch); `trace` is the last update's forward
-and backward pass; `metrics()` the train/test loss and accuracy; `grids(res)` the output and
-every neuron over the input plane. A NaN or inf stops training and sets `diverged`.
+and backward pass (its batch: `trace_rows` of the training set, `trace_targets`); `metrics()`
+the train/test loss and accuracy; `diagnosis()` what holds the run back (engine.diagnosis);
+`grids(res)` the output and every neuron over the input plane. A NaN or inf stops training
+and sets `diverged`.
+
+Points given as `added` (clicked into the plot) always train: they join the training set after
+the split, and changing them mid-run keeps the weights, the epoch and the history.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 import numpy as np
 
-from engine import datasets, features, losses, optimizers
+from engine import datasets, diagnosis, features, losses, optimizers
 from engine.mlp import MLP, Trace, check_parameters
 
 Array = np.ndarray
@@ -30,6 +36,7 @@ class MLPConfig:
     seed: int = 0
     num_classes: int = 3  # for the multi-class datasets
     points: tuple[tuple[float, float, float], ...] | None = None  # user data (x1, x2, label)
+    added: tuple[tuple[float, float, float], ...] | None = None  # always trained on, after the split
     problem: str | None = None  # derived from the dataset when None
     features: tuple[str, ...] = ("x1", "x2")
     hidden: tuple[int, ...] = (4, 2)
@@ -111,18 +118,17 @@ class Trainer:
     def _build(self) -> None:
         c = self.config
         self.rng = np.random.default_rng(c.seed)
-        if c.points:
+        if c.points is not None:
             pts = np.asarray(c.points, dtype=np.float64).reshape(-1, 3)
             order = self.rng.permutation(len(pts))
             X, y = pts[order, :2], pts[order, 2]
         else:
             X, y = datasets.generate(c.dataset, c.n_points, c.noise, c.seed, c.num_classes)
-        self.X_train, self.y_train, self.X_test, self.y_test = datasets.split(X, y, c.train_ratio)
-        self.F_train = features.transform(self.X_train, c.features)
+        self._split = datasets.split(X, y, c.train_ratio)
+        self.X_test, self.y_test = self._split[2], self._split[3]
         self.F_test = features.transform(self.X_test, c.features)
-        self.T_train = self._targets(self.y_train)
         self.T_test = self._targets(self.y_test)
-        self._F_all = np.concatenate([self.F_train, self.F_test])
+        self._training_set()
         self.model = MLP(c.sizes, c.activation, c.output_activation, c.init, self.rng)
         self.optimizer = optimizers.make(
             c.optimizer, self.model.parameters(), lr=c.lr, **dict(c.optimizer_params)
@@ -133,10 +139,21 @@ class Trainer:
         self._shuffle()
         self.diverged = False
         self.trace: Trace | None = None
+        self.trace_rows = np.zeros(0, dtype=int)  # the last batch's rows of the training set
         self.history = History()
         self._metrics: Metrics | None = None  # cached for the current step
+        self._diagnosis: tuple[int, diagnosis.Diagnosis] | None = None
         self._grid_inputs: dict[int, Array] = {}
         self._record()
+
+    def _training_set(self) -> None:
+        """The split's training points plus the added ones, as features and targets."""
+        added = np.asarray(self.config.added or (), dtype=np.float64).reshape(-1, 3)
+        self.X_train = np.concatenate([self._split[0], added[:, :2]])
+        self.y_train = np.concatenate([self._split[1], added[:, 2]])
+        self.F_train = features.transform(self.X_train, self.config.features)
+        self.T_train = self._targets(self.y_train)
+        self._F_all = np.concatenate([self.F_train, self.F_test])
 
     def _targets(self, y: Array) -> Array:
         """Labels as the loss wants them: ±1 (tanh), {0,1} (sigmoid), classes, or values."""
@@ -148,9 +165,9 @@ class Trainer:
         return y.reshape(-1, 1)
 
     def _shuffle(self) -> None:
-        perm = self.rng.permutation(len(self.F_train))
-        self._F_epoch = self.F_train[perm]
-        self._T_epoch = self.T_train[perm]
+        self._perm = self.rng.permutation(len(self.F_train))
+        self._F_epoch = self.F_train[self._perm]
+        self._T_epoch = self.T_train[self._perm]
 
     def reset(self) -> None:
         """Start over from the config's seed: same data, same initial weights."""
@@ -163,7 +180,14 @@ class Trainer:
         old, self.config = self.config, new
         if needs_reset:
             self._build()
-        elif new.optimizer != old.optimizer:
+            return True
+        if new.added != old.added:
+            # Clicked points train from now on: this epoch's pass starts over on the new set.
+            self._training_set()
+            self._pos = 0
+            self._shuffle()
+            self._metrics = self._diagnosis = None
+        if new.optimizer != old.optimizer:
             # A new method continues from the current weights with fresh state.
             self.optimizer = optimizers.make(
                 new.optimizer, self.model.parameters(), lr=new.lr, **dict(new.optimizer_params)
@@ -171,7 +195,7 @@ class Trainer:
         else:
             defaults = type(self.optimizer).defaults
             self.optimizer.set(**{**defaults, **dict(new.optimizer_params), "lr": new.lr})
-        return needs_reset
+        return False
 
     # ----- training -----------------------------------------------------------------------
     @property
@@ -195,7 +219,9 @@ class Trainer:
         loss, reg, rate = c.resolved_loss, c.regularization, c.reg_rate
         F_epoch, T_epoch = self._F_epoch, self._T_epoch
         isfinite = math.isfinite
+        batch = pos
         while ran < n and not self.diverged:
+            batch = pos
             tr = model.loss_and_grads(F_epoch[pos : pos + bs], T_epoch[pos : pos + bs], loss, reg, rate)
             opt.step([g for pair in zip(tr.dW, tr.db, strict=True) for g in pair])  # [dW1, db1, ...]
             ran += 1
@@ -204,13 +230,21 @@ class Trainer:
                 self.diverged = True
             if pos >= n_train:
                 pos = 0
+                self.trace_rows = self._perm[batch : batch + bs]
                 self._pos, self.trace, self.step_count = pos, tr, start + ran
                 self.epoch += 1
                 self._shuffle()
                 F_epoch, T_epoch = self._F_epoch, self._T_epoch
                 self._record()
+        if ran and pos:
+            self.trace_rows = self._perm[batch : batch + bs]
         self._pos, self.trace, self.step_count = pos, tr, start + ran
         return ran
+
+    @property
+    def trace_targets(self) -> Array:
+        """The last batch's targets as the loss took them (rows of T_train)."""
+        return self.T_train[self.trace_rows]
 
     def run_epochs(self, n: int = 1) -> int:
         """Train until n more epochs have completed (or divergence)."""
@@ -252,6 +286,16 @@ class Trainer:
         self._metrics = Metrics(self.step_count, self.epoch, tl, vl, ta, va, self.diverged)
         return self._metrics
 
+    def diagnosis(self) -> diagnosis.Diagnosis:
+        """What holds the run back (engine.diagnosis), over the training set (cached per step)."""
+        if self._diagnosis is not None and self._diagnosis[0] == self.step_count:
+            return self._diagnosis[1]
+        c, m = self.config, self.metrics()
+        d = diagnosis.diagnose(self.model, self.F_train, self.T_train, c.resolved_loss, c.lr,
+                               c.resolved_problem, self.history.train_loss, m.train_accuracy)
+        self._diagnosis = (self.step_count, d)
+        return d
+
     def _record(self) -> None:
         m = self.metrics()
         h = self.history
@@ -265,8 +309,9 @@ class Trainer:
 
         Returns `output` (res, res): for two classes and regression the output on the
         −1 … 1 scale (sigmoid p mapped to 2p − 1); for K classes `output` is the predicted
-        class and `confidence` its probability. `inputs` (n_features, res, res) holds the
-        features, `neurons` one (n_l, res, res) array per hidden layer. Row 0 is x2 = +6.
+        class, `confidence` its probability and `probabilities` (K, res, res) every class's.
+        `inputs` (n_features, res, res) holds the features, `neurons` one (n_l, res, res) array
+        per hidden layer. Row 0 is x2 = +6.
         """
         F = self._grid_features(res)
         with np.errstate(all="ignore"):
@@ -280,6 +325,7 @@ class Trainer:
         if loss == "softmax_ce":
             result["output"] = np.argmax(out, axis=1).reshape(res, res)
             result["confidence"] = np.max(out, axis=1).reshape(res, res)
+            result["probabilities"] = out.T.reshape(-1, res, res)
         elif loss == "bce":
             result["output"] = (2.0 * out[:, 0] - 1.0).reshape(res, res)
         else:
@@ -309,6 +355,34 @@ class Trainer:
             b[...] = b_new
         self.trace = None
         self._metrics = None  # cached per step; new weights at the same step need fresh ones
+        self._diagnosis = None
+
+    def restore_progress(self, step: int, epoch: int, epochs: list[int], train_loss: list[float | None],
+                         test_loss: list[float | None]) -> None:
+        """Continue a saved run's count: its step, its epoch and its loss history (the losses
+        after each listed epoch). The seeded shuffles of the epochs run so far are drawn again,
+        so from an epoch's end the run goes on as the uninterrupted one would (given the same
+        weights; optimizer state such as momentum starts afresh). ValueError when the history
+        does not fit; nothing changes then."""
+        if not (len(epochs) == len(train_loss) == len(test_loss)) or not epochs:
+            raise ValueError("history: epochs, train_loss and test_loss must be non-empty lists of "
+                             "one length")
+        if step < 0 or epoch < 0 or any(b < a for a, b in itertools.pairwise(epochs)) or epochs[-1] > epoch:
+            raise ValueError("history: epochs must rise to at most the epoch; step and epoch ≥ 0")
+        c = self.config
+        self.rng = np.random.default_rng(c.seed)  # drawn again as _build drew it:
+        if c.points is not None:
+            self.rng.permutation(len(c.points))  # the order of your own points,
+        MLP(c.sizes, c.activation, c.output_activation, c.init, self.rng)  # the initial weights,
+        for _ in range(epoch + 1):  # and one shuffle per epoch begun
+            self._shuffle()
+        nan = float("nan")
+        self.step_count, self.epoch, self._pos = int(step), int(epoch), 0
+        self.history = History(
+            [int(step)] * len(epochs), [int(e) for e in epochs],
+            [nan if v is None else float(v) for v in train_loss],
+            [nan if v is None else float(v) for v in test_loss])
+        self._metrics = self._diagnosis = None
 
     def weights(self) -> list[dict[str, Array]]:
         return [{"W": W, "b": b} for W, b in zip(self.model.W, self.model.b, strict=True)]

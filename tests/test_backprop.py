@@ -137,6 +137,9 @@ def test_graph_values_fill_forward_and_the_loss_node_holds_E():
     assert muls[:4] == pytest.approx([0.22, 0.63, 0.24, 0.24], abs=1e-12)
     for n in g.nodes:
         assert all(i < n.id for i in n.inputs)  # topological order
+    # a product node says what it multiplies: its two inputs' names
+    assert [n.label for n in g.nodes if n.op == "mul"] == [
+        "i1·w1", "i2·w2", "i1·w3", "i2·w4", "h1·w5", "h2·w6"]
 
 
 def test_wrong_number_of_weights_is_an_error_naming_the_count():

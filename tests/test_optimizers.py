@@ -232,7 +232,7 @@ def test_gd_with_a_small_step_follows_rosenbrocks_valley_to_1_1():
 
 def test_too_large_a_step_is_reported_diverged_not_raised():
     # GD on the ravine diverges for γ > 2/κ = 0.2: the y-coordinate is multiplied by 1 − 10γ.
-    race = paths.run(surfaces.make("ravine"), [spec("gd", lr=0.21), spec("gd", lr=0.19)],
+    race = paths.run(surfaces.make("ravine", condition=10), [spec("gd", lr=0.21), spec("gd", lr=0.19)],
                      paths.StopRules(max_iterations=2000, grad_tol=1e-6))
     bad, good = race.status(0), race.status(1)
     assert bad["stop_reason"] == "diverged" and good["stop_reason"] == "gradient_norm"
@@ -348,3 +348,85 @@ def test_adagrad_internals_read_the_decayed_rate_from_the_optimizer():
     scale = race.internals()["scale"]
     assert_allclose(scale, opt.decayed_lr() / (np.sqrt(opt.state[0]["sum"]) + opt.eps), rtol=1e-15)
     assert_allclose(race.theta - before, -scale * grad_used, rtol=1e-12)
+
+
+# ---- what a race prints: path length, reversals, escaping a saddle -------------------------
+
+def test_path_length_and_reversals_by_hand():
+    # GD on the ravine κ = 10 with γ = 0.15 from (0, 1): x stays 0, y ← (1 − 1.5)·y = −y/2.
+    # Steps: −1.5, 0.75, −0.375: path length 2.625, and every step after the first turns back.
+    race = paths.Race(surfaces.make("ravine", condition=10), [spec("gd", (0.0, 1.0), 0.15)])
+    race.step(3)
+    st = race.status(0)
+    assert st["path_length"] == pytest.approx(2.625, rel=1e-12)
+    assert st["reversals"] == 2
+    # A straight run never turns back: GD on the bowl from (1, 1) with γ = 0.25 halves θ.
+    race = paths.run(surfaces.make("bowl"), [spec("gd", (1.0, 1.0), 0.25)], paths.StopRules(10))
+    st = race.status(0)
+    assert st["reversals"] == 0
+    assert st["path_length"] == pytest.approx(math.sqrt(2) * (1 - 0.5**10), rel=1e-12)
+
+
+def test_path_measures_match_the_recorded_path():
+    race = paths.run(surfaces.make("rosenbrock"), [spec(k, (-1.5, 2.0), lr) for k, lr in
+                     [("gd", 0.001), ("momentum", 0.0005), ("adam", 0.05)]], paths.StopRules(300))
+    for i in range(3):
+        d = np.diff(race.run_history(i, "path"), axis=0)
+        st = race.status(i)
+        assert st["path_length"] == pytest.approx(np.linalg.norm(d, axis=1).sum(), rel=1e-12)
+        assert st["reversals"] == int(np.sum(np.einsum("ij,ij->i", d[1:], d[:-1]) < 0))
+
+
+def test_leaving_a_saddle_is_escaping_not_diverging():
+    # GD and momentum from just off the saddle's ridge: y grows by 1 + 2γ a step and f = x² − y²
+    # falls; the run stops where it leaves the plotted window, with a lower loss than at the
+    # start, and says it escaped.
+    s = surfaces.make("saddle")
+    race = paths.run(s, [spec("gd", (-1.8, 0.001), 0.05), spec("momentum", (-1.8, 0.001), 0.02),
+                         spec("adam", (-1.8, 0.001), 0.05)], paths.StopRules(2000, grad_tol=1e-6))
+    (x0, x1), (y0, y1) = s.domain
+    for i in range(3):
+        st = race.status(i)
+        assert st["stop_reason"] == "escaped", st
+        x, y = st["point"]
+        assert not (x0 <= x <= x1 and y0 <= y <= y1)
+        path = race.run_history(i, "path")
+        inside = [(x0 <= a <= x1 and y0 <= b <= y1) for a, b in path[:-1]]
+        assert all(inside)  # it stopped at the first point outside
+        assert st["loss"] < race.run_history(i, "loss")[0]
+    # A surface with a minimum never "escapes": a run thrown out of the ravine diverges.
+    race = paths.run(surfaces.make("ravine", condition=10), [spec("gd", lr=0.21)], paths.StopRules(2000))
+    assert race.status(0)["stop_reason"] == "diverged"
+
+
+def suggested(surface: surfaces.Surface, kinds=("gd", "momentum", "adagrad", "rmsprop", "adam")):
+    hp = surface.suggested_hyperparameters
+    return [paths.RunSpec(k, surface.default_start, surface.suggested_lr[k],
+                          tuple(sorted(hp.get(k, {}).items()))) for k in kinds]
+
+
+def test_the_default_ravine_tells_the_lectures_story():
+    """The lab opens on the ravine with the lecture's five at the surface's suggestions: GD
+    zig-zags across the valley, momentum damps the zig-zag and arrives sooner, the adaptive
+    methods rescale the coordinates and walk nearly straight, and GD is the slowest."""
+    s = surfaces.make("ravine")
+    race = paths.run(s, suggested(s), paths.StopRules(500, grad_tol=1e-6))
+    st = {k: race.status(i) for i, k in enumerate(["gd", "momentum", "adagrad", "rmsprop", "adam"])}
+    assert all(v["stop_reason"] == "gradient_norm" for v in st.values()), st
+    straight = math.dist(s.default_start, s.minima[0])
+    gd = st["gd"]
+    assert gd["reversals"] >= 10 and gd["path_length"] > 3 * straight
+    assert st["momentum"]["steps"] * 2 <= gd["steps"]
+    assert st["momentum"]["reversals"] * 3 <= gd["reversals"]
+    for k in ("adagrad", "rmsprop", "adam"):
+        assert st[k]["path_length"] < 1.25 * straight, (k, st[k])
+        assert st[k]["reversals"] <= 1
+    assert max(v["steps"] for v in st.values()) == gd["steps"]
+
+
+def test_the_bowl_does_not_make_momentum_look_slow():
+    s = surfaces.make("bowl")
+    race = paths.run(s, suggested(s, ("gd", "momentum")), paths.StopRules(500, grad_tol=1e-6))
+    gd, mom = race.status(0), race.status(1)
+    assert mom["stop_reason"] == gd["stop_reason"] == "gradient_norm"
+    assert mom["steps"] <= gd["steps"] and mom["path_length"] < 1.05 * gd["path_length"]

@@ -9,6 +9,8 @@ import json
 import numpy as np
 import pytest
 
+from app.labs.optimizers.session import round_significant
+from engine import paths, surfaces
 from tests.streams import until
 
 API = "/api/v1/optimizers"
@@ -32,7 +34,7 @@ def race(**kw):
 # ---- POST /paths ----------------------------------------------------------------------
 
 def test_paths_first_step_and_stop_reason(client):
-    r = client.post(f"{API}/paths", json=race(starts=[[-1.8, 1.0]]))
+    r = client.post(f"{API}/paths", json=race(starts=[[-1.8, 1.0]], surface_params={"condition": 10}))
     assert r.status_code == 200
     data = strict_json(r.text)
     run = data["runs"][0]
@@ -368,3 +370,24 @@ def test_every_preset_fits_the_default_budgets():
         RaceIn(**body).check_limits(settings)
         found += 1
     assert found >= 2
+
+
+# ---- precision -------------------------------------------------------------------------------
+
+def test_paths_in_full_precision_match_the_engine_to_the_last_bit(client):
+    body = race(starts=[[-1.8, 1.0]], optimizers=[{"name": "adam", "lr": 0.05}], stop={"max_iterations": 30})
+    shown = client.post(f"{API}/paths", json=body).json()["runs"][0]
+    full = client.post(f"{API}/paths", json={**body, "precision": "full"}).json()["runs"][0]
+    s = surfaces.make("ravine")
+    ref = paths.run(s, [paths.RunSpec("adam", (-1.8, 1.0), 0.05)], paths.StopRules(30, grad_tol=1e-6))
+    exact = ref.run_history(0, "path")
+    assert np.array_equal(np.array(full["path"]), exact)  # float64 as computed
+    assert np.array_equal(np.array(shown["path"]), round_significant(exact))  # 6 significant digits
+    assert not np.array_equal(np.array(shown["path"]), exact)
+    sid = client.post(f"{API}/sessions", json=body).json()["id"]
+    client.post(f"{API}/sessions/{sid}/step", json={"steps": 30})
+    got = client.get(f"{API}/sessions/{sid}", params={"precision": "full"}).json()["runs"][0]
+    assert np.array_equal(np.array(got["path"]), exact)
+    stepped = client.post(f"{API}/sessions/{sid}/step", json={"steps": 1, "precision": "full"}).json()
+    assert stepped["runs"][0]["path"][: len(exact)] == exact.tolist()
+    assert "6 significant digits" in str(client.get("/openapi.json").json())

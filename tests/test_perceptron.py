@@ -309,3 +309,84 @@ def test_one_state_error_formatter_for_every_lab():
 
     assert perceptron_session.state_errors is state_import.state_errors
     assert backprop_session.state_errors is state_import.state_errors
+
+
+# ------------------------------------------------------------------ η, ties and the delta rule
+
+
+@pytest.mark.parametrize("gate", ["gate_and", "gate_or", "gate_nand"])
+def test_from_zero_weights_the_run_does_not_depend_on_eta(gate):
+    """From w = 0 every weight is a multiple of η, so the run is the η = 1 run scaled. At
+    η = 0.1 on AND the corner (1, 1) once scores −2.8e-17 where exact arithmetic gives 0:
+    a score within rounding of 0 is 0, a mistake, as the rule says."""
+    ref = run_on(gate)
+    for lr in (0.1, 0.3, 0.7, 0.01, 3.0):
+        p = run_on(gate, lr=lr)
+        assert p.status == ref.status == "converged"
+        assert p.mistakes_per_epoch == ref.mistakes_per_epoch, lr
+        assert p.w / lr == pytest.approx(ref.w, abs=1e-9) and p.b / lr == pytest.approx(ref.b, abs=1e-9)
+
+
+def test_a_score_within_rounding_of_zero_is_zero():
+    X, y = make_data("gate_and")
+    p = Perceptron(featurize(X, ["x1", "x2"]), y, lr=0.1)
+    for _ in range(15):
+        u = p.step()
+    # epoch 4, example (1, 0)−: w = (0.2, 0.1), b = −0.2 (0.1 + 0.1 − 0.1 − 0.1 − 0.1 in
+    # floating point) sums to −2.8e-17 where exact arithmetic has 0: on the line, a mistake
+    assert (u.epoch, u.index) == (4, 2)
+    assert float(u.phi @ u.w_before + u.b_before) == pytest.approx(-2.8e-17, abs=1e-18)
+    assert u.score == 0.0 and u.prediction == 0.0 and u.decision == "too_high" and u.mistake
+
+
+def test_delta_rule_at_eta_1_is_diverged_with_the_bound_it_broke():
+    """η = 1 on AND: every step on the corner (1, 1) overshoots (1 − η·‖(1, 1, 1)‖² = −2), the
+    squared error grows epoch after epoch; the run stops as diverged, long before overflow."""
+    for gate in ("gate_and", "gate_or", "gate_xor"):
+        p = run_on(gate, rule="adaline", lr=1.0, max_epochs=1000)
+        assert p.status == "diverged", (gate, p.status, len(p.mistakes_per_epoch))
+        assert len(p.mistakes_per_epoch) <= 12
+        assert np.all(np.isfinite(p.w)) and np.max(np.abs(p.w)) < 1e3
+    assert perceptron.stable_rate(featurize(make_data("gate_and")[0], ["x1", "x2"])) == pytest.approx(2 / 3)
+
+
+def test_delta_rule_converged_means_the_final_line_separates():
+    """The delta rule moves the weights on correct examples too: an epoch without a mistake
+    only counts as converged when the epoch's final weights classify every example. XOR,
+    shuffled, never converges whatever η."""
+    for lr in (0.05, 0.3, 1.0):
+        p = run_on("gate_xor", rule="adaline", lr=lr, shuffle=True, seed=0, max_epochs=200)
+        assert p.status != "converged" and p.separable_verdict != "separable", lr
+    p = run_on("gate_and", rule="adaline", lr=0.1)
+    X, y = make_data("gate_and")
+    assert p.status == "converged" and np.all(y * p.scores(featurize(X, ["x1", "x2"])) > 0)
+
+
+def test_stable_delta_rule_runs_are_not_called_diverged():
+    # A small η converges slowly; random initial weights start with a large error that falls.
+    for kw in ({"lr": 0.01}, {"lr": 0.05, "init": "random", "seed": 3}, {"lr": 0.3, "shuffle": True}):
+        assert run_on("gate_and", rule="adaline", **kw).status == "converged", kw
+    X, y = make_data("separable", 60, 0.0, 0)
+    Phi = featurize(X, ["x1", "x2"])
+    p = Perceptron(Phi, y, rule="adaline", lr=0.5 * perceptron.stable_rate(Phi), max_epochs=300)
+    p.run()
+    assert p.status in ("converged", "epoch_limit")
+
+
+def test_api_delta_rule_defaults_and_names(client):
+    # The README's name `delta` is the delta rule too; without lr it takes the rule's own η.
+    body = client.post("/api/v1/perceptron/run", json={"dataset": "gate_and", "rule": "delta"}).json()
+    assert body["config"]["rule"] == "adaline" and body["config"]["lr"] == 0.1
+    assert body["status"] == "converged"
+    body = client.post("/api/v1/perceptron/run", json={"dataset": "gate_and"}).json()
+    assert body["config"]["lr"] == 1.0 and body["config"]["rule"] == "perceptron"
+    body = client.post("/api/v1/perceptron/run", json={"dataset": "gate_and", "rule": "adaline",
+                                                       "lr": 1, "max_epochs": 1000}).json()
+    assert body["status"] == "diverged" and body["epochs_run"] <= 12
+    assert "0.667" in body["message"] and "η = 1" in body["message"]
+    # a session switching the rule takes the new rule's η unless η was set apart from the default
+    sid = client.post("/api/v1/perceptron/sessions", json={"dataset": "gate_and"}).json()["id"]
+    url = f"/api/v1/perceptron/sessions/{sid}"
+    assert client.patch(url, json={"rule": "delta"}).json()["config"]["lr"] == 0.1
+    client.patch(url, json={"rule": "perceptron", "lr": 0.5})
+    assert client.patch(url, json={"rule": "adaline"}).json()["config"]["lr"] == 0.5

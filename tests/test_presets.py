@@ -14,7 +14,8 @@ from app.labs import BY_SLUG
 from app.templating import ROOT
 
 FILES = sorted((ROOT / "presets").glob("*.json"))
-EXPECT_KEYS = {"text", "match", "accuracy", "timeout", "play"}
+EXPECT_KEYS = {"text", "match", "accuracy", "timeout", "play", "compare"}
+COMPARE_METRICS = {"updates", "path", "reversals"}
 
 
 def lab_page_exists(lab: str) -> bool:
@@ -50,6 +51,11 @@ def test_preset_file_is_well_formed(path: Path):
         assert isinstance(value, str | int | float | bool | list), f"{path.name}: {key} is {value!r}"
     expect = data.get("expect", {})
     assert set(expect) <= EXPECT_KEYS, f"{path.name}: expect keys are {sorted(EXPECT_KEYS)}"
+    for c in expect.get("compare", []):
+        assert data["lab"] == "optimizers", f"{path.name}: compare reads the optimizer lab's runs"
+        assert set(c) <= {"metric", "smaller", "than", "by"} and c["metric"] in COMPARE_METRICS, c
+        named = {o["name"] for o in data["params"]["optimizers"]}
+        assert {c["smaller"], c["than"]} <= named, f"{path.name}: {c} names an optimizer not in the race"
 
 
 @pytest.mark.parametrize("path", FILES, ids=[p.stem for p in FILES])
@@ -66,7 +72,7 @@ def test_issue_scenes_are_shipped():
     """The scenes the lecture asks for (issue 6) exist once the labs have written them."""
     wanted = {"perceptron-and", "perceptron-xor-fails", "xor-with-feature-x1x2", "xor-2-2-1-mlp",
               "spiral-needs-depth", "sigmoid-vs-relu", "backprop-worked-example", "lr-too-large",
-              "momentum-on-ravine", "optimizers-race"}
+              "momentum-on-ravine", "optimizers-race", "optimizers-ravine", "saddle-escape"}
     have = {p.stem for p in FILES}
     labs_written = {lab for lab in BY_SLUG if lab_page_exists(lab)}
     if labs_written != set(BY_SLUG):

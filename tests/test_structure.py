@@ -10,7 +10,17 @@ WEB = {"app", "fastapi", "starlette", "pydantic", "pydantic_settings", "jinja2",
 
 
 def _modules():
-    return sorted(ENGINE.glob("*.py"))
+    """Every module of engine/, subpackages (engine/nn/, ...) included."""
+    return sorted(ENGINE.rglob("*.py"))
+
+
+def _rel(path: Path) -> str:
+    return path.relative_to(ENGINE.parent).as_posix()
+
+
+def test_the_check_reaches_subpackages():
+    names = {p.relative_to(ENGINE).as_posix() for p in _modules()}
+    assert {"mlp.py", "nn/sequential.py", "nn/conv2d.py"} <= names
 
 
 def test_engine_imports_nothing_of_the_web_layer():
@@ -24,7 +34,7 @@ def test_engine_imports_nothing_of_the_web_layer():
             else:
                 continue
             for name in names:
-                assert name.split(".")[0] not in WEB, f"{path.name} imports {name}"
+                assert name.split(".")[0] not in WEB, f"{_rel(path)} imports {name}"
 
 
 def test_engine_uses_no_global_randomness_or_prints():
@@ -35,11 +45,28 @@ def test_engine_uses_no_global_randomness_or_prints():
         tree = ast.parse(path.read_text())
         for node in ast.walk(tree):
             if isinstance(node, ast.Call) and getattr(node.func, "id", None) == "print":
-                raise AssertionError(f"print in {path.name}")
+                raise AssertionError(f"print in {_rel(path)}")
             if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Attribute):
                 inner = node.value
                 if inner.attr == "random" and getattr(inner.value, "id", None) in {"np", "numpy"}:
-                    assert node.attr in allowed, f"{path.name}:{node.lineno} uses np.random.{node.attr}"
+                    assert node.attr in allowed, f"{_rel(path)}:{node.lineno} uses np.random.{node.attr}"
             if isinstance(node, ast.Import | ast.ImportFrom):
                 names = [a.name for a in node.names] if isinstance(node, ast.Import) else [node.module]
-                assert "random" not in names, f"{path.name} imports the random module"
+                assert "random" not in names, f"{_rel(path)} imports the random module"
+
+
+def test_engine_needs_only_numpy_and_the_standard_library():
+    """torch and scikit-learn are for comparison tests and benches; the engine never imports them."""
+    import sys
+
+    allowed = set(sys.stdlib_module_names) | {"numpy", "engine", "__future__"}
+    for path in _modules():
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.level == 0:
+                names = [node.module or ""]
+            else:
+                continue
+            for name in names:
+                assert name.split(".")[0] in allowed, f"{_rel(path)} imports {name}"

@@ -7,6 +7,7 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 
 from engine import datasets, features
+from engine.mlp import MLP
 from engine.trainer import MLPConfig, Trainer
 
 XOR_TABLE = ((0, 0, -1), (0, 1, 1), (1, 0, 1), (1, 1, -1))
@@ -146,6 +147,8 @@ def test_datasets_shapes_and_labels(name):
         assert set(np.unique(y)) == {-1.0, 1.0}
     elif problem == "multiclass":
         assert set(np.unique(y)) == {0.0, 1.0, 2.0, 3.0}
+    elif name == "plane":  # (x + y) / 10 of the noisy point, not clipped (as dataset.ts)
+        assert np.all(np.abs(y) <= (12 + 12 * 0.2) / 10)
     else:
         assert np.all(np.abs(y) <= 1)
 
@@ -162,3 +165,79 @@ def test_features_by_hand():
     assert_allclose(F, [[2, -3, 4, 9, -6, np.sin(2), np.sin(-3)]])
     with pytest.raises(KeyError, match="x1x2"):
         features.transform(X, ["x3"])
+
+
+# ---- points clicked in, the trace's batch, a restored run, class probabilities -------------
+
+def test_added_points_join_the_training_set_without_a_restart():
+    t = Trainer(MLPConfig(dataset="circle", n_points=100, seed=2))
+    t.run_epochs(5)
+    step, epoch, W = t.step_count, t.epoch, [w.copy() for w in t.model.W]
+    n_train, n_test = len(t.X_train), len(t.X_test)
+    assert t.update(added=((1.0, 2.0, 1.0), (-3.0, 0.5, -1.0))) is False
+    assert (t.step_count, t.epoch) == (step, epoch)
+    assert all(np.array_equal(a, b) for a, b in zip(W, t.model.W, strict=True))
+    assert len(t.X_train) == n_train + 2 and len(t.X_test) == n_test
+    assert t.X_train[-2:].tolist() == [[1.0, 2.0], [-3.0, 0.5]] and t.y_train[-2:].tolist() == [1.0, -1.0]
+    assert t.config.train_ratio == 0.5  # the split of the other points stays as it was
+    t.run_epochs(1)
+    assert t.epoch == epoch + 1 and len(t.history.epochs) == epoch + 2
+    # a reset keeps the added points in the training set
+    t.reset()
+    assert len(t.X_train) == n_train + 2 and t.step_count == 0
+
+
+def test_drawn_points_alone_are_a_training_set():
+    t = Trainer(MLPConfig(points=(), added=((1.0, 1.0, 1.0), (-1.0, -1.0, -1.0)), problem="classification",
+                          lr=0.3))
+    assert len(t.X_train) == 2 and len(t.X_test) == 0
+    t.run_epochs(50)
+    assert t.metrics().train_accuracy == 1.0 and t.metrics().test_accuracy is None
+
+
+def test_the_trace_names_its_batch_rows_and_targets():
+    t = Trainer(MLPConfig(dataset="xor", n_points=60, batch_size=7, seed=1))
+    t.step(3)
+    rows, tr = t.trace_rows, t.trace
+    assert len(rows) == 7 and len(set(rows.tolist())) == 7
+    assert np.array_equal(tr.inputs, t.F_train[rows])
+    assert np.array_equal(t.trace_targets, t.T_train[rows])
+    # the batch's gradient recomputed from its rows (weights before the step are not kept:
+    # recompute the forward of the next step instead)
+    W = [w.copy() for w in t.model.W]
+    b = [v.copy() for v in t.model.b]
+    t.step(1)
+    net = MLP(t.model.sizes, t.config.activation, t.config.output_activation)
+    for l in range(len(W)):
+        net.W[l][...], net.b[l][...] = W[l], b[l]
+    again = net.loss_and_grads(t.F_train[t.trace_rows], t.T_train[t.trace_rows], "squared")
+    assert again.loss == pytest.approx(t.trace.loss, rel=1e-12)
+    for g1, g2 in zip(again.dW, t.trace.dW, strict=True):
+        assert np.allclose(g1, g2, rtol=1e-12, atol=1e-15)
+
+
+def test_restored_progress_keeps_epoch_and_history():
+    t = Trainer(MLPConfig(dataset="circle", n_points=100))
+    t.run_epochs(7)
+    h = t.history
+    u = Trainer(MLPConfig(dataset="circle", n_points=100))
+    u.set_weights([(w.copy(), b.copy()) for w, b in zip(t.model.W, t.model.b, strict=True)])
+    u.restore_progress(t.step_count, t.epoch, h.epochs, h.train_loss, h.test_loss)
+    assert (u.step_count, u.epoch) == (t.step_count, t.epoch)
+    assert u.history.epochs == h.epochs and u.history.train_loss == pytest.approx(h.train_loss)
+    # the epochs' shuffles consumed as the uninterrupted run: the next epoch is the same
+    t.run_epochs(1)
+    u.run_epochs(1)
+    assert np.allclose(t.model.W[0], u.model.W[0], rtol=1e-12)
+    with pytest.raises(ValueError, match="history"):
+        u.restore_progress(10, 2, [0, 1], [0.5], [0.5, 0.4])
+
+
+def test_multiclass_grids_carry_each_class_probability():
+    t = Trainer(MLPConfig(dataset="blobs", num_classes=4, n_points=200))
+    t.run_epochs(3)
+    g = t.grids(12)
+    P = g["probabilities"]
+    assert P.shape == (4, 12, 12)
+    assert np.allclose(P.sum(axis=0), 1.0)
+    assert np.array_equal(np.argmax(P, axis=0), g["output"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from playwright.sync_api import expect
@@ -65,8 +66,11 @@ def test_editing_activation_and_too_large_rate(page, server):
     expect(page.locator("#bp-step-body")).to_contain_text("σ(z_h1)")
     page.fill("#bp-controls [name=lr]", "5")
     page.select_option("#bp-controls [name=activation]", "linear")
+    for _ in range(6):  # Play reads at 1.6 s a step; faster (+) to see five iterations blow up
+        lab_call(page, "faster")
     page.click("#bp-play")
     expect(page.locator("#bp-error")).to_contain_text("diverged", timeout=15_000)
+    expect(page.locator("#bp-play")).to_contain_text("Play")
     shot(page, "backprop-diverged")
 
 
@@ -146,3 +150,161 @@ def test_each_weight_label_sits_on_its_own_edge(page, server, present):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     name = f"backprop-network{'-present' if present else ''}.png"
     page.locator(".bp-net").screenshot(path=str(ARTIFACTS / name))
+
+
+# ---- numbers as printed, random weights, the pace of Play ----------------------------------
+
+SUPERSCRIPT = str.maketrans("⁻⁰¹²³⁴⁵⁶⁷⁸⁹", "-0123456789")
+
+
+def printed(text: str) -> float:
+    """A number as the lab prints it: "−0.809", "1.51773·10⁻¹²"."""
+    text = text.strip().replace("−", "-")
+    if "·10" in text:
+        mant, exp = text.split("·10")
+        return float(mant) * 10 ** int(exp.translate(SUPERSCRIPT))
+    return float(text)
+
+
+def test_printed_arithmetic_checks_out_near_the_target(page, server):
+    """With o within 2·10⁻⁶ of t, Δ and E are tiny: each is printed to six significant digits,
+    so ½·Δ² computed from the printed Δ gives the printed E."""
+    page.goto(server + "/labs/backprop?weights=0.11,0.21,0.12,0.08,0.14,1.835413")
+    wait_for_lab(page)
+    page.click("#bp-next")
+    expect(page.locator("#bp-step-title")).to_have_text("Step 2 · Forward pass")
+    line = next(ln for ln in page.inner_text("#bp-step-body").splitlines() if ln.startswith("o = "))
+    products = line.split(" = ")[2].split(" + ")
+    total = sum(printed(a) * printed(b) for a, b in (p.split("·") for p in products))
+    assert printed(line.split(" = ")[3]) == pytest.approx(total, rel=5e-6), line
+    page.click("#bp-next")
+    expect(page.locator("#bp-step-title")).to_have_text("Step 3 · Error at the output")
+    delta, error = printed(page.inner_text("#bp-delta")), printed(page.inner_text("#bp-E-step"))
+    assert delta == pytest.approx(-1.76e-6, rel=1e-3)
+    assert error == pytest.approx(0.5 * delta**2, rel=1e-5)
+    assert "0.000002" not in page.inner_text("#bp-step-body")
+    shot(page, "backprop-tiny-error")
+
+
+def test_random_weights_parse_back_and_never_put_nan_in_the_url(page, server):
+    page.goto(server + "/labs/backprop")
+    wait_for_lab(page)
+    page.click("#bp-random")
+    field = page.locator("#bp-controls [name=weights]")
+    expect(field).not_to_have_value("0.11, 0.21, 0.12, 0.08, 0.14, 0.15")
+    expect(field).to_have_value(re.compile("−"))  # printed with real minus signs
+    shown = [printed(v) for v in field.input_value().split(",")]
+    page.fill("#bp-controls [name=lr]", "0.1")
+    page.dispatch_event("#bp-controls [name=lr]", "change")
+    expect(page).to_have_url(re.compile("lr=0.1"))
+    page.wait_for_timeout(400)
+    assert page.locator("#bp-error").is_hidden(), page.inner_text("#bp-error")
+    assert "NaN" not in page.url
+    weights = [w["value"] for w in lab_call(page, "exportState")["frame"]["network"]["weights"]]
+    assert weights == pytest.approx(shown, abs=1e-6)
+    # a word in the list is refused with a message; the URL keeps the last good weights
+    url = page.url
+    field.fill("0.1, abc, 0.3, 0.4, 0.5, 0.6")
+    page.dispatch_event("#bp-controls [name=weights]", "change")
+    expect(page.locator("#bp-error")).to_contain_text("not a number")
+    assert page.url == url and "NaN" not in page.url
+
+
+def test_play_walks_at_a_readable_pace(page, server):
+    page.goto(server + "/labs/backprop")
+    wait_for_lab(page)
+    page.click("#bp-play")
+    expect(page.locator("#bp-play")).to_contain_text("Pause")
+    page.wait_for_timeout(3200)
+    stage = page.evaluate("() => +document.querySelector('#bp-stages li.current').dataset.stage")
+    assert 2 <= stage <= 4, f"after 3.2 s of play the walk-through is at step {stage}"
+    page.click("#bp-play")
+    expect(page.locator("#bp-play")).to_contain_text("Play")
+    page.wait_for_timeout(1800)
+    assert page.evaluate("() => +document.querySelector('#bp-stages li.current').dataset.stage") == stage
+
+
+# ---- the backward pass on the diagram, the graph and the check -----------------------------
+
+def _graph(page) -> dict:
+    return page.evaluate("() => ({...document.querySelector('#bp-graph').dataset})")
+
+
+def _settled(page, what: str) -> None:
+    """Wait for the step's reveal animation (diagram and graph) to finish."""
+    page.wait_for_function("() => document.querySelector('#bp-graph').dataset.animating === '0' && "
+                           "document.querySelector('#bp-network').dataset.animating === '0'")
+
+
+def test_the_backward_pass_flows_on_the_diagram_in_step_with_the_text(page, server):
+    page.goto(server + "/labs/backprop?preset=backprop-worked-example")
+    wait_for_lab(page)
+    net = page.locator("#bp-network")
+    assert net.get_attribute("data-mode") == "weights"
+    for _ in range(3):
+        page.click("#bp-next")
+    expect(page.locator("#bp-step-title")).to_have_text("Step 4 · Backpropagate the error")
+    # the reveal runs from the output back to the inputs
+    seen = page.evaluate("""() => new Promise((done) => {
+        const c = document.querySelector('#bp-network'), out = [];
+        const t = setInterval(() => { out.push(c.dataset.revealed);
+          if (c.dataset.animating === '0') { clearInterval(t); done(out); } }, 40); })""")
+    layers = [int(v) for v in dict.fromkeys(seen)]
+    assert layers == sorted(layers) and layers[-1] == 2 and len(layers) >= 2, seen
+    assert net.get_attribute("data-mode") == "backward"
+    deltas = json.loads(net.get_attribute("data-deltas"))
+    assert deltas == {"o": "δ −0.809", "h1": "δ −0.11326", "h2": "δ −0.12135"}
+    labels = {lb["name"]: lb["text"] for lb in _labels(page)}
+    assert labels["w1"].startswith("∂E/∂w1 −0.22") and labels["w6"].startswith("∂E/∂w6 −0.38")
+    shot(page, "backprop-backward-on-diagram")
+    page.click("#bp-next")
+    expect(page.locator("#bp-step-title")).to_have_text("Step 5 · Update the weights")
+    _settled(page, "update")
+    assert net.get_attribute("data-mode") == "update"
+    labels = {lb["name"]: lb["text"] for lb in _labels(page)}
+    assert labels["w1"].startswith("w1 ← 0.121") and labels["w6"].startswith("w6 ← 0.169")
+    shot(page, "backprop-update-on-diagram")
+
+
+def test_the_graph_follows_the_steps_and_is_drawn_cleanly(page, server):
+    page.goto(server + "/labs/backprop?preset=backprop-worked-example")
+    wait_for_lab(page)
+    g = _graph(page)
+    total, fwd_out, fwd = int(g["total"]), int(g["forwardOutputs"]), int(g["forward"])
+    assert int(g["revealed"]) == 0 and 0 < fwd_out < fwd < total
+    assert int(g["crossings"]) <= 1  # i1 and i2 both feed h1 and h2: one crossing is forced
+    nodes = json.loads(g["nodes"])
+    titles = [n["title"] for n in nodes]
+    assert "i1 × w1" in titles and "h2 × w6" in titles  # × nodes say what they multiply
+    xs = {n["title"]: n["x"] for n in nodes}
+    assert xs["i1"] < xs["i1 × w1"] < xs["+ → z_h1"] < xs["identity → h1"] < xs["h1 × w5"] < xs["E = ½ Σ d²"]
+    expect(page.locator("#bp-check")).to_be_hidden()
+    expected = {2: fwd_out, 3: fwd, 4: total, 5: total}
+    for stage in (2, 3, 4, 5):
+        page.click("#bp-next")
+        expect(page.locator("#bp-stages li.current")).to_have_attribute("data-stage", str(stage))
+        _settled(page, "graph")
+        assert int(_graph(page)["revealed"]) == expected[stage], stage
+        if stage < 4:
+            expect(page.locator("#bp-check")).to_be_hidden()
+    expect(page.locator("#bp-check")).to_be_visible()
+    assert "✓" in page.inner_text("#bp-check-max")
+    status = page.inner_text("#bp-g-status")
+    assert "∂E/∂w1 = −0.22652" in status, status
+    page.click("#bp-g-back")
+    assert "∂E/∂(i1·w1) = " in page.inner_text("#bp-g-status")
+    shot(page, "backprop-graph-followed")
+
+
+def test_a_crowded_diagram_falls_back_to_shorter_labels(page, server):
+    """A 2-3-1 network with biases in presenter mode: the weights' labels do not all fit with
+    their values, so they fall back to names (step 1) and to bare gradients (step 4)."""
+    page.goto(server + "/labs/backprop?present=1&hidden=3&biases=true&weights=")
+    wait_for_lab(page)
+    texts = [lb["text"] for lb in _labels(page)]
+    assert len(texts) == 9
+    for _ in range(3):
+        page.click("#bp-next")
+    expect(page.locator("#bp-step-title")).to_have_text("Step 4 · Backpropagate the error")
+    _settled(page, "backward")
+    assert len(_labels(page)) == 9  # the page's fixture fails the test on any script error

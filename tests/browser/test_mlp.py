@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import shot
@@ -194,13 +195,50 @@ def test_hovering_shows_a_neurons_map_and_an_edges_weight(page, server):
     expect(tip).to_contain_text("X₁ → neuron 1 of layer 1")
 
 
-def test_click_adds_points_and_clear_starts_over(page, server):
+def canvas_pixel(page, selector: str, x: float, y: float) -> list[int]:
+    """RGB of a canvas at CSS coordinates (x, y)."""
+    return page.evaluate("""([sel, x, y]) => { const c = document.querySelector(sel), d = devicePixelRatio;
+        return Array.from(c.getContext('2d').getImageData(Math.round(x * d), Math.round(y * d), 1, 1).data)
+          .slice(0, 3); }""", [selector, x, y])
+
+
+def test_a_clicked_point_joins_the_running_network(page, server):
+    """Clicking the plot while it trains adds a training point of the chosen class: it is
+    drawn at once, the epoch counter goes on, the train/test split stays as it was."""
+    open_lab(page, server, "speed=1")
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 5, what="5 epochs")
+    canvas = page.locator("#mlp-output")
+    box = canvas.bounding_box()
+    geom = json.loads(canvas.get_attribute("data-geom"))
+    # the point (5, 5): an empty corner of the circle dataset, outside the ring
+    x, y = geom["x0"] + geom["side"] * 11 / 12, geom["y0"] + geom["side"] / 12
+    before = canvas_pixel(page, "#mlp-output", x, y)
+    epoch = counter(page, "#mlp-epoch")
+    page.check('input[name="add_label"][value="1"]')
+    canvas.click(position={"x": x, "y": y})
+    wait_until(lambda: canvas_pixel(page, "#mlp-output", x, y) != before, timeout=2, what="the point drawn")
+    assert box["width"] > 100
+    time.sleep(0.6)
+    assert counter(page, "#mlp-epoch") > epoch  # still training, never back to 0
+    state = lab_call(page, "state")
+    assert json.loads(state["added"]) == [[pytest.approx(5, abs=0.05), pytest.approx(5, abs=0.05), 1]]
+    assert state["train_percent"] == 50
+    assert state["dataset"] == "circle" and "points" not in state
+    assert page.get_attribute("#mlp-play", "aria-label") == "Pause"
+    # a multi-class problem starts from its own data: no clicked points, the same split
+    page.click("#mlp-play")
+    page.select_option('[data-param="problem"]', "multiclass")
+    expect(page.locator('input[name="dataset"][value="blobs"]')).to_be_checked()
+    wait_until(lambda: "added" not in lab_call(page, "state"), what="the clicked points to go")
+    assert lab_call(page, "state")["train_percent"] == 50
+    shot(page, "mlp-clicked-point")
+
+
+def test_clear_then_draw_your_own_points_all_train(page, server):
     open_lab(page, server)
     canvas = page.locator("#mlp-output")
     box = canvas.bounding_box()
-    page.check('input[name="add_label"][value="-1"]')
-    canvas.click(position={"x": box["width"] / 2, "y": box["height"] / 3})
-    expect(page.locator("#mlp-custom-chip")).to_contain_text("Your points (501)")
     page.click("#mlp-clear")
     expect(page.locator("#mlp-message")).to_contain_text("Click on the output plot")
     page.check('input[name="add_label"][value="1"]')
@@ -209,11 +247,14 @@ def test_click_adds_points_and_clear_starts_over(page, server):
     canvas.click(position={"x": box["width"] * 0.7, "y": box["height"] * 0.6})
     expect(page.locator("#mlp-custom-chip")).to_contain_text("Your points (2)")
     state = lab_call(page, "state")
-    assert [p[2] for p in json.loads(state["points"])] == [1, -1]
-    assert state["train_percent"] == 90  # both drawn points train
+    assert [p[2] for p in json.loads(state["added"])] == [1, -1] and json.loads(state["points"]) == []
+    assert state["train_percent"] == 50  # the split is not touched: drawn points always train
     expect(page.locator("#mlp-acc")).to_contain_text("– test")
     page.click("#mlp-play")
     wait_until(lambda: counter(page, "#mlp-epoch") >= 5, what="training on two points")
+    canvas.click(position={"x": box["width"] * 0.5, "y": box["height"] * 0.2})
+    expect(page.locator("#mlp-custom-chip")).to_contain_text("Your points (3)")
+    assert counter(page, "#mlp-epoch") >= 5
     shot(page, "mlp-own-points")
 
 
@@ -272,3 +313,123 @@ def test_present_mode_layer_headers_sit_above_their_neurons(page, server):
     heads.nth(0).locator("button").first.click()  # the + still takes the click
     expect(page.locator('.network .neuron[data-layer="0"]')).to_have_count(5)
     shot(page, "mlp-present-headers")
+
+
+# ---- what the lab says and draws of its state ------------------------------------------------
+
+def test_a_large_rate_in_classification_is_diagnosed(page, server):
+    open_lab(page, server, "dataset=circle&lr=10&speed=5")
+    assert page.locator("#mlp-diagnosis").is_hidden()
+    page.click("#mlp-play")
+    expect(page.locator("#mlp-diagnosis")).to_contain_text("stalled", timeout=30_000)
+    text = page.inner_text("#mlp-diagnosis")
+    assert "Saturated outputs" in text and "learning rate 10 is large" in text
+    assert page.locator("#mlp-diverged").is_hidden()  # not diverged: stuck, and now it says so
+    shot(page, "mlp-lr10-diagnosed")
+    page.click("#mlp-play")
+    page.select_option('[data-param="lr"]', "0.03")
+    page.click("#mlp-reset")
+    expect(page.locator("#mlp-diagnosis")).to_be_hidden()
+
+
+def grad_bars(page) -> list[float]:
+    return json.loads(page.get_attribute("#mlp-grads", "data-norms"))
+
+
+def test_the_gradient_view_shows_sigmoid_gradients_vanishing(page, server):
+    """The sigmoid-vs-ReLU preset: bars of ‖∂L/∂W‖ per layer under the network shrink toward
+    the input with sigmoids; switched to ReLU they do not."""
+    page.goto(server + PAGE + "?preset=sigmoid-vs-relu&speed=2")
+    wait_for_lab(page)
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 20, what="20 epochs")
+    page.click("#mlp-play")
+    norms = grad_bars(page)
+    # smaller toward the input (the first two layers, both tiny, may swap places while training)
+    assert len(norms) == 4 and max(norms[:2]) < norms[2] < norms[3] and norms[0] < 0.05 * norms[-1], norms
+    caption = page.inner_text("#mlp-grads-caption")
+    assert "layer 1" in caption and "output" in caption
+    box = page.locator("#mlp-grads").bounding_box()
+    net = page.locator("#mlp-network").bounding_box()
+    assert box["y"] >= net["y"] + net["height"] - 1 and box["height"] <= 120  # small, under the network
+    shot(page, "mlp-gradients-sigmoid")
+    page.select_option('[data-param="activation"]', "relu")
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 10, what="10 epochs of ReLU")
+    norms = grad_bars(page)
+    assert norms[0] > 0.05 * norms[-1], norms
+    shot(page, "mlp-gradients-relu")
+
+
+def test_multiclass_output_neurons_show_their_class_probability(page, server):
+    open_lab(page, server, "problem=multiclass&dataset=blobs&num_classes=3&speed=5")
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 15, what="15 epochs")
+    page.click("#mlp-play")
+    spread = page.evaluate("""() => [...document.querySelectorAll('.network .output canvas')].map((c) => {
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let lo = 255 * 3, hi = 0;
+        for (let i = 0; i < d.length; i += 4) {
+          const v = d[i] + d[i + 1] + d[i + 2]; lo = Math.min(lo, v); hi = Math.max(hi, v);
+        }
+        return {hidden: c.hidden, spread: hi - lo}; })""")
+    assert len(spread) == 3
+    for s in spread:
+        assert not s["hidden"] and s["spread"] > 200, spread  # a map from white to the class colour
+    shot(page, "mlp-class-probabilities")
+
+
+def luminance(rgb) -> float:
+    def ch(v):
+        v /= 255
+        return v / 12.92 if v <= 0.03928 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (ch(v) for v in rgb)
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def test_points_stay_readable_on_their_own_colour(page, server):
+    """A correctly classified point sits on saturated ground of its own colour: from its centre
+    outward a white ring, then a dark outline (contrast ≥ 3 against the ground on both sides),
+    then the ground, so it reads as a point from the back of a lecture hall."""
+    open_lab(page, server)
+    ray = page.evaluate("""async () => {
+        const { OutputPlot } = await import('/static/js/mlp/output.js');
+        const c = document.createElement('canvas');
+        c.style.width = '420px'; c.style.height = '420px'; document.body.append(c);
+        const q = new Uint8Array(16).fill(255);  // the output +1 everywhere: saturated blue
+        const grid = {shape: [4, 4], range: [-1, 1], dtype: 'uint8', data: btoa(String.fromCharCode(...q))};
+        new OutputPlot(c).draw({output: grid, problem: 'classification', k: 2, train: [[0, 0, 1]], test: []});
+        const g = JSON.parse(c.dataset.geom), d = devicePixelRatio, ctx = c.getContext('2d');
+        const cx = g.x0 + g.side / 2, cy = g.y0 + g.side / 2, out = [];
+        for (let x = 0; x <= g.r + 4; x += 0.5) {
+          const px = ctx.getImageData(Math.round((cx + x) * d), Math.round(cy * d), 1, 1).data;
+          out.push(Array.from(px).slice(0, 3));
+        }
+        return out; }""")
+    ground = luminance(ray[-1])
+    lum = [luminance(p) for p in ray]
+    white = [i for i, v in enumerate(lum) if (v + 0.05) / (ground + 0.05) >= 3]
+    dark = [i for i, v in enumerate(lum) if (ground + 0.05) / (v + 0.05) >= 3]
+    # the ring's width in pixels, partly covered pixels counted in part (samples 0.5 px apart)
+    ring = 0.5 * sum(max(0.0, (v - ground) / (1 - ground)) for v in lum)
+    assert white and ring >= 1.5, (ring, ray)
+    assert dark and min(dark) > max(white), ray  # then a dark outline before the ground
+
+
+def test_an_import_restores_the_epoch_and_the_history(page, server):
+    open_lab(page, server, "speed=1")
+    page.click("#mlp-play")
+    wait_until(lambda: counter(page, "#mlp-epoch") >= 12, what="12 epochs")
+    page.click("#mlp-play")
+    time.sleep(0.5)
+    saved = lab_call(page, "exportState")
+    assert len(saved["history"]["epochs"]) >= 12
+    page.click("#mlp-reset")
+    wait_until(lambda: counter(page, "#mlp-epoch") == 0, what="the reset")
+    lab_call(page, "importState", saved)
+    wait_until(lambda: counter(page, "#mlp-epoch") == saved["epoch"], what="the imported epoch")
+    again = lab_call(page, "exportState")
+    assert again["history"]["epochs"] == saved["history"]["epochs"]
+    assert again["weights"] == saved["weights"]
+    page.click("#mlp-step")
+    wait_until(lambda: counter(page, "#mlp-epoch") == saved["epoch"] + 1, what="one more epoch")

@@ -176,3 +176,44 @@ def test_hyperparameters_and_schedule_reach_the_url(page, server):
     text = page.locator("#opt-status li[data-optimizer='momentum']").inner_text()
     assert "iteration limit" in text
     assert "converged" in page.locator("#opt-status li[data-optimizer='gd']").inner_text()
+
+
+def runs_shown(page) -> dict[str, dict]:
+    """Per optimizer (first start point): what its status line prints."""
+    return page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('#opt-status li')].reverse().map(li => [li.dataset.optimizer,
+          {reason: li.dataset.reason, updates: +li.dataset.updates, path: +li.dataset.path,
+           reversals: +li.dataset.reversals, text: li.innerText}]))""")
+
+
+def test_the_opening_race_tells_the_lectures_story(page, server):
+    """The lab as it opens: GD zig-zags across the ravine, momentum damps it, the adaptive
+    methods walk nearly straight; the status lines print the numbers that say so."""
+    page.goto(server + "/labs/optimizers?speed=20")
+    page.wait_for_selector(READY)
+    page.click("#opt-play")
+    page.wait_for_function(ALL_STOPPED, timeout=30_000)
+    runs = runs_shown(page)
+    assert set(runs) == {"gd", "momentum", "adagrad", "rmsprop", "adam"}
+    assert all(r["reason"] == "gradient_norm" for r in runs.values()), runs
+    gd, mom = runs["gd"], runs["momentum"]
+    assert gd["reversals"] >= 10 and f"{gd['reversals']} reversals" in gd["text"]
+    assert mom["reversals"] * 3 <= gd["reversals"] and mom["updates"] * 2 <= gd["updates"]
+    for k in ("adagrad", "rmsprop", "adam"):
+        assert runs[k]["path"] * 3 < gd["path"] and runs[k]["reversals"] <= 1, runs[k]
+    assert max(r["updates"] for r in runs.values()) == gd["updates"]
+    assert "path 2.1" in runs["rmsprop"]["text"]  # the straight line from (−1.8, 1) is 2.06 long
+    shot(page, "optimizers-opening-race")
+
+
+def test_leaving_the_saddle_is_escaping_not_diverging(page, server):
+    page.goto(server + "/labs/optimizers?surface=saddle&speed=10")
+    page.wait_for_selector(READY)
+    page.click("#opt-play")
+    page.wait_for_function(ALL_STOPPED, timeout=20_000)
+    runs = runs_shown(page)
+    assert all(r["reason"] == "escaped" for r in runs.values()), runs
+    text = page.locator("#opt-status").inner_text()
+    assert text.count("escaped the saddle") == 5 and "diverged" not in text
+    assert not page.locator("#opt-status li.danger, #opt-status li[data-reason='diverged']").count()
+    shot(page, "optimizers-saddle-escaped")

@@ -142,3 +142,50 @@ def test_autoplay_plays_and_the_lab_says_so(page, server):
     lab_call(page, "toggle")
     expect(page.locator("#pc-play")).to_contain_text("Play")
     assert lab_call(page, "playing") is False and is_still(page, "#pc-steps")
+
+
+def test_delta_rule_overshooting_is_diverged_and_numbers_stay_readable(page, server):
+    """The delta rule at η = 1 on AND: the lab stops with a diverged verdict naming the bound,
+    never prints raw floats, and never says "no change" for a step it then updates."""
+    page.goto(server + "/labs/perceptron?dataset=gate_and&rule=adaline&lr=1")
+    _wait_ready(page)
+    texts = []
+    for _ in range(3):  # examples 1–3 one by one: (0, 1) and (1, 0) are on their side, yet move
+        page.click("#pc-step")
+        page.wait_for_timeout(200)
+        texts.append(page.inner_text("#pc-explain"))
+    for text in texts:
+        assert "no change" not in text, text
+        assert "update:" in text and "w ←" in text
+    assert "right side" in texts[1] and "still" in texts[1]
+    page.click("#pc-play")
+    expect(page.locator("#pc-verdict")).to_contain_text("diverged", timeout=15_000)
+    verdict = page.inner_text("#pc-verdict")
+    assert "η = 1" in verdict and "0.667" in verdict and "try η = 0.1" in verdict
+    assert page.locator("#pc-play").is_disabled() and page.locator("#pc-step").is_disabled()
+    shown = page.inner_text("#pc-explain") + page.inner_text("#pc-weights")
+    assert "e+" not in shown and "e-" not in shown and not re.search(r"\d{7,}", shown), shown
+    epochs = int(page.inner_text("#pc-epoch-no"))
+    assert epochs <= 12
+    shot(page, "perceptron-delta-diverged")
+
+
+def test_choosing_the_delta_rule_takes_its_own_eta_and_converges(page, server):
+    page.goto(server + "/labs/perceptron?dataset=gate_and")
+    _wait_ready(page)
+    assert page.input_value("#pc-controls [name=lr]") == "1"
+    page.select_option("#pc-controls [name=rule]", "adaline")
+    expect(page.locator("#pc-controls [name=lr]")).to_have_value("0.1")
+    page.wait_for_timeout(300)
+    page.click("#pc-play")
+    expect(page.locator("#pc-verdict")).to_contain_text("converged", timeout=15_000)
+    assert "lr=0.1" in page.url and "rule=adaline" in page.url
+
+
+def test_large_numbers_are_formatted(page, server):
+    # The formatter the lab prints with: powers of ten, a real minus sign, no raw floats.
+    page.goto(server + "/labs/perceptron")
+    _wait_ready(page)
+    got = page.evaluate("""async () => { const m = await import('/static/js/perceptron/lab.js');
+        return [1.2345e115, -3.5e-9, 123456.7, 0.5, -2, 0].map(v => m.plain(v)); }""")
+    assert got == ["1.23·10¹¹⁵", "−3.5·10⁻⁹", "1.23·10⁵", "0.5", "−2", "0"]

@@ -7,6 +7,10 @@ A preset's optional "expect" object says what its scene shows:
   {"accuracy": "100"}                 the page shows "Accuracy … 100 %" (100.0 % too),
   {"match": ["re1", "re2"]}           regular expressions the page's text matches, waited for
                                       one after the other (e.g. an epoch count, then a loss),
+  {"compare": [{"metric": "updates", "smaller": "momentum", "than": "gd", "by": 2}]}
+                                      once every run of the optimizer lab stopped, the number it
+                                      prints for `smaller` (updates, path length or reversals)
+                                      times `by` (default 1) is at most the one for `than`,
   {"play": false}                     do not press play first (default: play),
   {"timeout": 30}                     seconds to wait for it (default 30).
 Without "expect", the test checks that the page opens with the preset's parameters.
@@ -95,10 +99,31 @@ def test_preset_loads_and_shows_its_promise(page, server, name):
         main_text_matches(page, re.escape(text), timeout)
     for pattern in expect.get("match", []):
         main_text_matches(page, pattern, timeout)
+    if "compare" in expect:
+        check_comparisons(page, expect["compare"], timeout)
     if "accuracy" in expect:
         value = re.escape(str(expect["accuracy"]))
         main_text_matches(page, rf"accuracy[^0-9]{{0,40}}{value}(\.0+)?\s*%", timeout)
     shot(page, f"preset-{name}")
+
+
+def check_comparisons(page, comparisons: list[dict], timeout: float) -> None:
+    """The optimizer lab's printed updates / path length / reversals, run against run."""
+    page.wait_for_function(
+        "() => document.querySelectorAll('#opt-status li').length && "
+        "!document.querySelector('#opt-status li[data-reason=\"running\"]')", timeout=timeout * 1000)
+    runs = page.evaluate("""() => Object.fromEntries(
+        [...document.querySelectorAll('#opt-status li')].reverse().map(li => [li.dataset.optimizer,
+          {updates: +li.dataset.updates, path: +li.dataset.path,
+           reversals: +li.dataset.reversals, text: li.innerText}]))""")
+    for c in comparisons:
+        small, big, metric, by = runs[c["smaller"]], runs[c["than"]], c["metric"], c.get("by", 1)
+        shown = f"{c['smaller']}: {small['text']!r}; {c['than']}: {big['text']!r}"
+        assert small[metric] * by <= big[metric], f"{metric} × {by}: {shown}"
+        # the numbers compared are the ones the lab prints
+        printed = {"updates": f"{small['updates']} updates", "reversals": f"{small['reversals']} reversal"}
+        if metric in printed:
+            assert printed[metric] in small["text"], shown
 
 
 @pytest.mark.parametrize("lab", [lab for lab in WRITTEN if any(p["lab"] == lab for p in PRESETS.values())])

@@ -11,10 +11,12 @@ from fastapi.responses import HTMLResponse
 from app import presets, streaming
 from app.deps import SettingsDep, StoreDep
 from app.labs.mlp.session import (
+    PRECISION_DOC,
     Include,
     MLPConfigIn,
     MLPRunner,
     OptimizerName,
+    Precision,
     StepIn,
     check_grid_bytes,
     config_out,
@@ -34,13 +36,14 @@ def _runner(session: Session) -> MLPRunner:
     return session.runner  # type: ignore[return-value]
 
 
-def _state(session: Session, include: list[str], res: int = 50, neuron_res: int = 20) -> dict[str, Any]:
+def _state(session: Session, include: list[str], res: int = 50, neuron_res: int = 20,
+           precision: str = "display") -> dict[str, Any]:
     runner = _runner(session)
     with session.lock:
         return {
             "id": session.id,
             "config": config_out(runner.cfg, runner.trainer),
-            **snapshot(runner.trainer, include, res, neuron_res),
+            **snapshot(runner.trainer, include, res, neuron_res, precision),
         }
 
 
@@ -74,16 +77,19 @@ def read_session(
     include: list[Include] = Query(["metrics", "weights"]),
     res: int = Query(50, ge=2),
     neuron_res: int = Query(20, ge=2),
+    precision: Precision = Query("display", description=PRECISION_DOC),  # type: ignore[valid-type]
 ) -> dict[str, Any]:
+    """The run now: any of metrics, weights, trace, grids, history, optimizer, data, diagnosis."""
     _check_res(settings, include, res, neuron_res)
     session = store.get(LAB, sid)
     _check_grid_bytes(session, settings, include, res, neuron_res)
-    return _state(session, include, res, neuron_res)
+    return _state(session, include, res, neuron_res, precision)
 
 
 @api.post("/sessions/{sid}/step")
 def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
-    """Run `steps` mini-batch updates or `epochs` passes (default one step)."""
+    """Run `steps` mini-batch updates or `epochs` passes (default one step); the answer carries
+    what `include` names, rounded as `precision` says."""
     _check_res(settings, body.include, body.res, body.neuron_res)
     session = store.get(LAB, sid)
     _check_grid_bytes(session, settings, body.include, body.res, body.neuron_res)
@@ -98,15 +104,16 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
             trainer.run_epochs(body.epochs)
         else:
             trainer.step(n)
-    return _state(session, body.include, body.res, body.neuron_res)
+    return _state(session, body.include, body.res, body.neuron_res, body.precision)
 
 
 add_session_routes(
     api, LAB, lambda session: _state(session, ["metrics", "weights"]),
     patch_doc=(
-        'Change config fields. Learning rate, optimizer hyperparameters, batch size and '
-        'regularization continue the run; data, features or architecture start it over (`"reset": '
-        'true` in the answer).'
+        'Change config fields. Learning rate, optimizer hyperparameters, batch size, regularization '
+        'and `added` points continue the run; data, features or architecture start it over '
+        '(`"reset": true` in the answer). `weights` ([{"W", "b"}, ...]) loads parameters and '
+        '`progress` ({"step", "epoch", "history"}) continues a saved run\'s count.'
     ),
 )
 

@@ -21,7 +21,14 @@ ActivationName = Literal[tuple(activations.ACTIVATIONS)]  # type: ignore[valid-t
 OptimizerName = Literal[tuple(optimizers.OPTIMIZERS)]  # type: ignore[valid-type]
 InitName = Literal[tuple(initializers.INITIALIZERS)]  # type: ignore[valid-type]
 RegName = Literal[tuple(regularizers.REGULARIZERS)]  # type: ignore[valid-type]
-Include = Literal["metrics", "weights", "trace", "grids", "history", "optimizer", "data"]
+Include = Literal["metrics", "weights", "trace", "grids", "history", "optimizer", "data", "diagnosis"]
+Precision = Literal["display", "full"]
+PRECISION_DOC = (
+    "display (the default) rounds what a page shows: weights and the loss history to 6 decimals, "
+    "data points and labels to 4 decimals (grids are uint8 either way); full sends every number as "
+    "the engine's float64 holds it (shortest repr that reads back exactly), so a notebook can "
+    "compare with its own computation to 1e-12"
+)
 
 
 class MLPConfigIn(BaseModel):
@@ -37,7 +44,13 @@ class MLPConfigIn(BaseModel):
     num_classes: int = Field(3, ge=3, le=5, description="classes of the multi-class datasets")
     points: list[Annotated[tuple[float, float, float], Strict(False)]] | None = Field(
         None, fail_fast=True,
-        description="your own data as [x1, x2, label] (labels ±1, a class 0…K−1, or a value)"
+        description="your own data as [x1, x2, label] (labels ±1, a class 0…K−1, or a value); "
+        "split into train and test by train_percent"
+    )
+    added: list[Annotated[tuple[float, float, float], Strict(False)]] | None = Field(
+        None, fail_fast=True,
+        description="points clicked into the plot, [x1, x2, label]: always in the training set "
+        "(after the split); changing them keeps the run going (no reset)"
     )
     problem: Literal["classification", "regression", "multiclass"] | None = Field(
         None, description="defaults to the dataset's (classification for your own points)"
@@ -65,12 +78,13 @@ class MLPConfigIn(BaseModel):
         if any(h < 1 for h in self.hidden):
             raise ValueError("every hidden layer needs at least 1 neuron")
         generated = datasets.get(self.dataset).problem
-        if not self.points and self.problem not in (None, generated):
+        own = self.points is not None
+        if not own and self.problem not in (None, generated):
             raise ValueError(
                 f"dataset {self.dataset!r} is a {generated} problem; leave problem out or give "
                 "your own points"
             )
-        problem = self.problem or ("classification" if self.points else generated)
+        problem = self.problem or ("classification" if own else generated)
         loss = self.loss
         if problem == "multiclass" and loss not in (None, "softmax_ce"):
             raise ValueError("multi-class data needs loss 'softmax_ce'")
@@ -79,14 +93,16 @@ class MLPConfigIn(BaseModel):
         if problem == "regression" and loss == "bce":
             raise ValueError("loss 'bce' is for two classes; use 'squared' for regression")
         optimizers.check_hyperparameters(self.optimizer, self.optimizer_params)
-        if self.points:
-            labels = np.array([p[2] for p in self.points])
+        for name, pts in (("points", self.points), ("added points", self.added)):
+            if not pts:
+                continue
+            labels = np.array([p[2] for p in pts])
             if problem == "classification" and not np.all(np.isin(labels, (-1.0, 1.0))):
-                raise ValueError("points of two classes need labels -1 or 1")
+                raise ValueError(f"{name} of two classes need labels -1 or 1")
             if problem == "multiclass" and not np.all(np.isin(labels, np.arange(self.num_classes))):
-                raise ValueError(f"multi-class points need labels 0 … {self.num_classes - 1}")
-            if not np.all(np.isfinite(np.array(self.points))):
-                raise ValueError("points must be finite numbers")
+                raise ValueError(f"multi-class {name} need labels 0 … {self.num_classes - 1}")
+            if not np.all(np.isfinite(np.array(pts))):
+                raise ValueError(f"{name} must be finite numbers")
         return self
 
     def check_limits(self, settings: Settings) -> None:
@@ -96,10 +112,10 @@ class MLPConfigIn(BaseModel):
             problems.append(f"at most {settings.max_layers} hidden layers (NP_MAX_LAYERS)")
         if any(h > settings.max_neurons for h in self.hidden):
             problems.append(f"at most {settings.max_neurons} neurons a layer (NP_MAX_NEURONS)")
-        n = len(self.points) if self.points else self.n_points
+        n = (len(self.points) if self.points is not None else self.n_points) + len(self.added or [])
         if n > settings.max_points:
             problems.append(f"at most {settings.max_points} points (NP_MAX_POINTS)")
-        if self.points is not None and len(self.points) < 2:
+        if self.points is not None and len(self.points) + len(self.added or []) < 2:
             problems.append("give at least 2 points of your own")
         if problems:
             raise HTTPException(422, "over the server's limits: " + "; ".join(problems))
@@ -112,8 +128,9 @@ class MLPConfigIn(BaseModel):
             train_ratio=self.train_percent / 100.0,
             seed=self.seed,
             num_classes=self.num_classes,
-            points=tuple(tuple(p) for p in self.points) if self.points else None,
-            problem=self.problem or ("classification" if self.points else None),
+            points=tuple(tuple(p) for p in self.points) if self.points is not None else None,
+            added=tuple(tuple(p) for p in self.added) if self.added else None,
+            problem=self.problem or ("classification" if self.points is not None else None),
             features=tuple(self.features),
             hidden=tuple(self.hidden),
             activation=self.activation,
@@ -135,7 +152,9 @@ class StepIn(BaseModel):
     epochs: int | None = Field(None, ge=1, description="passes over the training set to run")
     include: list[Include] = Field(["metrics"], description="what the response carries")
     res: int = Field(50, ge=2, description="output grid resolution, when grids are included")
-    neuron_res: int = Field(20, ge=2, description="resolution of each neuron's grid")
+    neuron_res: int = Field(20, ge=2, description="resolution of each neuron's grid (and each class's "
+                            "probability map)")
+    precision: Precision = Field("display", description=PRECISION_DOC)
 
     @model_validator(mode="after")
     def _one_amount(self) -> StepIn:
@@ -159,10 +178,12 @@ def config_out(cfg: MLPConfigIn, trainer: Trainer) -> dict[str, Any]:
     }
 
 
-def data_out(trainer: Trainer) -> dict[str, Any]:
-    """Train and test points as [[x1, x2, label], ...] (labels as in the dataset)."""
+def data_out(trainer: Trainer, full: bool = False) -> dict[str, Any]:
+    """Train and test points as [[x1, x2, label], ...] (labels as in the dataset), rounded to 4
+    decimals unless `full`. The training set lists the split's points, then the added ones."""
     def rows(X: np.ndarray, y: np.ndarray) -> list[list[float]]:
-        return np.round(np.column_stack([X, y]), 4).tolist()
+        pts = np.column_stack([X, y]).reshape(-1, 3)
+        return (pts if full else np.round(pts, 4)).tolist()
 
     return {"train": rows(trainer.X_train, trainer.y_train), "test": rows(trainer.X_test, trainer.y_test)}
 
@@ -190,12 +211,16 @@ def grids_out(trainer: Trainer, res: int, neuron_res: int) -> dict[str, Any]:
     else:
         out["output"] = encoding.grid(g["output"], -1.0, 1.0)
     small = g if neuron_res == res else trainer.grids(neuron_res)
+    if "probabilities" in small:  # one map per class, for the output neurons
+        out["probabilities"] = [encoding.grid(p, 0.0, 1.0) for p in small["probabilities"]]
     out["inputs"] = encoding.symmetric_stack(small["inputs"])
     out["neurons"] = [encoding.symmetric_stack(layer) for layer in small["neurons"]]
     return out
 
 
-def trace_out(trainer: Trainer) -> list[dict[str, Any]] | None:
+def trace_out(trainer: Trainer) -> dict[str, Any] | None:
+    """The last update's batch (features `inputs`, `targets` as the loss took them, `rows` of
+    data.train) and per layer z, a, dL/dz, dL/dW, dL/db and the gradient norms."""
     tr = trainer.trace
     if tr is None:
         return None
@@ -204,7 +229,17 @@ def trace_out(trainer: Trainer) -> list[dict[str, Any]] | None:
         layers.append({
             "z": z, "a": a, "dL_dz": dz, "dL_dW": dW, "dL_db": db, "grad_norm_W": nW, "grad_norm_b": nb,
         })
-    return encoding.finite({"inputs": tr.inputs, "loss": tr.loss, "layers": layers})
+    return encoding.finite({"inputs": tr.inputs, "targets": trainer.trace_targets,
+                            "rows": trainer.trace_rows.tolist(), "loss": tr.loss, "layers": layers})
+
+
+def diagnosis_out(trainer: Trainer) -> dict[str, Any]:
+    d = trainer.diagnosis()
+    return encoding.finite({
+        "state": d.state, "messages": d.messages, "units": d.units, "dead": d.dead,
+        "saturated": d.saturated, "saturated_outputs": d.saturated_outputs,
+        "wrong_saturated": d.wrong_saturated, "stalled": d.stalled, "grad_norms": d.grad_norms,
+    })
 
 
 def optimizer_out(trainer: Trainer) -> dict[str, Any]:
@@ -218,34 +253,66 @@ def optimizer_out(trainer: Trainer) -> dict[str, Any]:
     })
 
 
-def history_out(trainer: Trainer, most: int = 200) -> dict[str, Any]:
+def history_out(trainer: Trainer, most: int = 200, full: bool = False) -> dict[str, Any]:
     h = trainer.history
     idx = encoding.decimate_indices(len(h.epochs), most)
+    digits = None if full else 6
     return {
         "epochs": np.asarray(h.epochs)[idx].tolist(),
-        "train_loss": encoding.finite(np.asarray(h.train_loss)[idx], 6),
-        "test_loss": encoding.finite(np.asarray(h.test_loss)[idx], 6),
+        "train_loss": encoding.finite(np.asarray(h.train_loss)[idx], digits),
+        "test_loss": encoding.finite(np.asarray(h.test_loss)[idx], digits),
     }
 
 
-def snapshot(trainer: Trainer, include: Sequence[str], res: int = 50, neuron_res: int = 20) -> dict[str, Any]:
+def snapshot(trainer: Trainer, include: Sequence[str], res: int = 50, neuron_res: int = 20,
+             precision: str = "display") -> dict[str, Any]:
+    """The parts of a run named in `include`, rounded as `precision` says (PRECISION_DOC)."""
+    full = precision == "full"
     out: dict[str, Any] = {"step": trainer.step_count, "epoch": trainer.epoch, "diverged": trainer.diverged}
     if "metrics" in include:
         out["metrics"] = metrics_out(trainer)
         out["diverged"] = trainer.diverged
     if "weights" in include:
-        out["weights"] = encoding.finite(trainer.weights(), 6)
+        out["weights"] = encoding.finite(trainer.weights(), None if full else 6)
     if "grids" in include:
         out["grids"] = grids_out(trainer, res, neuron_res)
     if "history" in include:
-        out["history"] = history_out(trainer)
+        out["history"] = history_out(trainer, full=full)
     if "trace" in include:
         out["trace"] = trace_out(trainer)
     if "optimizer" in include:
         out["optimizer"] = optimizer_out(trainer)
     if "data" in include:
-        out["data"] = data_out(trainer)
+        out["data"] = data_out(trainer, full)
+    if "diagnosis" in include:
+        out["diagnosis"] = diagnosis_out(trainer)
     return out  # every part above is JSON-safe already
+
+
+class HistoryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    epochs: list[int] = Field(description="the epoch of each recorded loss")
+    train_loss: list[float | None]
+    test_loss: list[float | None]
+
+
+class ProgressIn(BaseModel):
+    """A saved run's count, as `step`, `epoch` and `history` of a response carry it."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    step: int = Field(ge=0)
+    epoch: int = Field(ge=0)
+    history: HistoryIn
+
+    @model_validator(mode="after")
+    def _fits(self) -> ProgressIn:
+        h = self.history
+        if not h.epochs or not len(h.epochs) == len(h.train_loss) == len(h.test_loss):
+            raise ValueError("history: epochs, train_loss and test_loss must be non-empty lists of "
+                             "one length")
+        if any(b < a for a, b in zip(h.epochs, h.epochs[1:], strict=False)) or h.epochs[-1] > self.epoch:
+            raise ValueError("history: epochs must rise to at most the epoch")
+        return self
 
 
 class FrameOptions(BaseModel):
@@ -257,7 +324,7 @@ class FrameOptions(BaseModel):
 class MLPRunner:
     """A playground session: the trainer, the config it came from, and frame options."""
 
-    FRAME = ("metrics", "weights", "grids", "history")
+    FRAME = ("metrics", "weights", "grids", "history", "diagnosis")
 
     def __init__(self, cfg: MLPConfigIn, settings: Settings) -> None:
         self.cfg = cfg
@@ -285,10 +352,12 @@ class MLPRunner:
         """Config fields and frame options (res, neuron_res); a reset only when needed.
 
         `weights` ([{"W", "b"}, ...] as frames carry them) replaces the network's parameters
-        after any config change, e.g. to import a saved run.
+        after any config change, e.g. to import a saved run; `progress` ({"step", "epoch",
+        "history": {"epochs", "train_loss", "test_loss"}}) then continues its count.
         """
-        weights = params.get("weights")
-        params = {k: v for k, v in params.items() if k != "weights"}
+        weights, progress = params.get("weights"), params.get("progress")
+        params = {k: v for k, v in params.items() if k not in ("weights", "progress")}
+        saved = ProgressIn.model_validate(progress) if progress is not None else None
         view_keys = {k: params[k] for k in ("res", "neuron_res") if k in params}
         cfg_keys = {k: v for k, v in params.items() if k not in view_keys}
         view = FrameOptions(**{**self.view.model_dump(), **view_keys})
@@ -310,6 +379,9 @@ class MLPRunner:
         reset = self.trainer.update(**_changed(self.trainer.config, engine_cfg))
         if pairs is not None:
             self.trainer.set_weights(pairs)
+        if saved is not None:
+            h = saved.history
+            self.trainer.restore_progress(saved.step, saved.epoch, h.epochs, h.train_loss, h.test_loss)
         return {"reset": reset}
 
     def step_cost(self) -> int:

@@ -11,8 +11,10 @@ from pydantic import BaseModel, ConfigDict, Field
 from app import streaming
 from app.deps import SettingsDep, StoreDep
 from app.labs.optimizers.session import (
+    PRECISION_DOC,
     OptimizersRunner,
     PathsIn,
+    Precision,
     RaceIn,
     SurfaceName,
     check_points,
@@ -31,12 +33,14 @@ api = APIRouter(prefix=f"/api/v1/{LAB}", tags=[LAB])
 @api.post("/paths")
 def compute_paths(body: PathsIn, settings: SettingsDep) -> dict[str, Any]:
     """Run every optimizer from every start point until each stops; answer paths, losses,
-    stop reasons (diverged, gradient_norm, loss_change, early_stopping, max_iterations) and,
-    with include_internals, the optimizer's internals at each point."""
+    stop reasons (diverged, escaped, gradient_norm, loss_change, early_stopping,
+    max_iterations), each path's length and reversals and, with include_internals, the
+    optimizer's internals at each point. Numbers are rounded to 6 significant digits unless
+    `precision` is "full"."""
     body.check_limits(settings)
     race, runs = body.race(record_internals=body.include_internals)
     race.step(body.stop.max_iterations)
-    return paths_out(body, race, runs, body.max_points, body.include_internals)
+    return paths_out(body, race, runs, body.max_points, body.include_internals, body.precision)
 
 
 @api.get("/surfaces")
@@ -79,16 +83,17 @@ class StepIn(BaseModel):
     steps: int = Field(1, ge=1, description="updates of every running optimizer")
     include_internals: bool = False
     max_points: int = Field(1000, ge=2, le=20_001)
+    precision: Precision = Field("display", description=PRECISION_DOC)  # type: ignore[valid-type]
 
 
 def _runner(session: Session) -> OptimizersRunner:
     return session.runner  # type: ignore[return-value]
 
 
-def _state(session: Session, max_points: int = 1000) -> dict[str, Any]:
+def _state(session: Session, max_points: int = 1000, precision: str = "display") -> dict[str, Any]:
     runner = _runner(session)
     with session.lock:
-        out = paths_out(runner.cfg, runner.race, runner.runs, max_points, False)
+        out = paths_out(runner.cfg, runner.race, runner.runs, max_points, False, precision)
         return {"id": session.id, "config": runner.cfg.model_dump(), **out}
 
 
@@ -102,11 +107,13 @@ def create_session(cfg: RaceIn, store: StoreDep, settings: SettingsDep) -> dict[
 
 @api.get("/sessions/{sid}")
 def read_session(sid: str, store: StoreDep, settings: SettingsDep,
-                 max_points: int = Query(1000, ge=2, le=20_001)) -> dict[str, Any]:
+                 max_points: int = Query(1000, ge=2, le=20_001),
+                 precision: Precision = Query("display", description=PRECISION_DOC),  # type: ignore[valid-type]
+                 ) -> dict[str, Any]:
     """The race so far: every run's path and losses up to now."""
     session = store.get(LAB, sid)
     check_points(_runner(session).cfg, max_points, settings)
-    return _state(session, max_points)
+    return _state(session, max_points, precision)
 
 
 @api.post("/sessions/{sid}/step")
@@ -118,7 +125,7 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     with session.lock:
         check_points(_runner(session).cfg, body.max_points, settings)
         _runner(session).advance(body.steps)
-    return _state(session, body.max_points)
+    return _state(session, body.max_points, body.precision)
 
 
 add_session_routes(

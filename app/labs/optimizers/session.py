@@ -16,6 +16,12 @@ SurfaceName = Literal[tuple(surfaces.SURFACES)]  # type: ignore[valid-type]
 OptimizerName = Literal[tuple(paths.KINDS)]  # type: ignore[valid-type]
 ScheduleName = Literal[tuple(schedules.SCHEDULES)]  # type: ignore[valid-type]
 DIGITS = 6  # significant digits of every number sent (losses near a minimum are tiny)
+Precision = Literal["display", "full"]
+PRECISION_DOC = (
+    "display (the default) rounds every number to 6 significant digits (plenty for a plot; tiny "
+    "losses near a minimum keep their digits); full sends the engine's float64 values as computed "
+    "(shortest repr that reads back exactly), to compare with your own run to 1e-12"
+)
 POINTS_PER_WORK = 64  # data points evaluated per update that cost one unit of work
 
 
@@ -38,8 +44,11 @@ def round_significant(values: np.ndarray, digits: int = DIGITS) -> np.ndarray:
     return np.where(ok, out, x)
 
 
-def rounded(obj: Any) -> Any:
-    """A JSON-safe copy with floats rounded to DIGITS significant digits (NaN/inf → None)."""
+def rounded(obj: Any, full: bool = False) -> Any:
+    """A JSON-safe copy with floats rounded to DIGITS significant digits (NaN/inf → None);
+    with `full`, every float as it is."""
+    if full:
+        return encoding.finite(obj)
     if isinstance(obj, np.ndarray) and obj.dtype.kind == "f":
         return encoding.finite(round_significant(obj))
     if isinstance(obj, float | np.floating):
@@ -181,6 +190,7 @@ class PathsIn(RaceIn):
                                     "scale at every point of every path")
     max_points: int = Field(1000, ge=2, le=20_001, description="points per path at most (evenly "
                             "thinned, the last kept); `steps` gives each point's iteration")
+    precision: Precision = Field("display", description=PRECISION_DOC)
 
     def work(self) -> float:
         """Recording the internals at every update costs about as much again (measured)."""
@@ -206,7 +216,7 @@ def _indices(n: int, most: int) -> list[int]:
 
 
 def run_out(race: paths.Race, run: int, info: dict[str, Any], most: int,
-            include_internals: bool) -> dict[str, Any]:
+            include_internals: bool, full: bool = False) -> dict[str, Any]:
     """One run's answer: its path (thinned), losses, why and when it stopped."""
     path = race.run_history(run, "path")
     idx = _indices(len(path), most)
@@ -216,16 +226,17 @@ def run_out(race: paths.Race, run: int, info: dict[str, Any], most: int,
         out["val_losses"] = race.run_history(run, "val")[idx]
     if include_internals:
         out["internals"] = {k: race.run_history(run, k)[idx] for k in paths.INTERNALS}
-    return rounded(out)
+    return rounded(out, full)
 
 
 def paths_out(cfg: RaceIn, race: paths.Race, runs: list[dict[str, Any]], most: int,
-              include_internals: bool) -> dict[str, Any]:
+              include_internals: bool, precision: str = "display") -> dict[str, Any]:
+    full = precision == "full"
     return {
         "surface": surfaces.describe(race.surface),
         "iterations": race.t,
         "done": race.done,
-        "runs": [run_out(race, r, info, most, include_internals) for r, info in enumerate(runs)],
+        "runs": [run_out(race, r, info, most, include_internals, full) for r, info in enumerate(runs)],
     }
 
 

@@ -15,7 +15,7 @@ from engine import features, perceptron
 
 DataName = Literal[tuple(perceptron.DATA)]  # type: ignore[valid-type]
 FeatureName = Literal[tuple(features.FEATURES)]  # type: ignore[valid-type]
-RuleName = Literal[tuple(perceptron.RULES)]  # type: ignore[valid-type]
+RuleName = Literal[tuple(perceptron.RULES) + tuple(perceptron.RULE_ALIASES)]  # type: ignore[valid-type]
 InitName = Literal[tuple(perceptron.INITS)]  # type: ignore[valid-type]
 
 GRID_RES = 60
@@ -35,14 +35,19 @@ class PerceptronIn(BaseModel):
         description="your own points as [x1, x2, label] with labels -1 or 1 (replace the dataset)"
     )
     features: list[FeatureName] = Field(["x1", "x2"], min_length=1, description="inputs the perceptron sees")
-    rule: RuleName = Field("perceptron", description="perceptron (Rosenblatt) or adaline (delta rule)")
-    lr: float = Field(1.0, gt=0, le=10, description="learning rate η")
+    rule: RuleName = Field("perceptron", description="perceptron (Rosenblatt) or adaline (the delta "
+                           "rule, Widrow–Hoff; `delta` is the same rule)")
+    lr: float | None = Field(None, gt=0, le=10, description="learning rate η (default: the rule's, "
+                             "1 for the perceptron, 0.1 for the delta rule)")
     max_epochs: int = Field(100, ge=1, description="stop after this many epochs")
     init: InitName = Field("zeros", description="initial weights: zeros or random in [-0.5, 0.5]")
     shuffle: bool = Field(False, description="a new random example order every epoch")
 
     @model_validator(mode="after")
     def _consistent(self) -> PerceptronIn:
+        self.rule = perceptron.RULE_ALIASES.get(self.rule, self.rule)
+        if self.lr is None:
+            self.lr = perceptron.DEFAULT_LR[self.rule]
         if len(set(self.features)) != len(self.features):
             raise ValueError("features must not repeat")
         if self.points is not None:
@@ -154,9 +159,20 @@ def message(run: perceptron.Perceptron) -> str | None:
                     "squared error and need not find a separating line")
         return ("not linearly separable: no line separates these points — "
                 f"no epoch without a mistake in {done} epochs (the epoch limit)")
+    if run.status == "diverged" and run.rule == "adaline":
+        bound = perceptron.stable_rate(run.Phi)
+        return (f"diverged: the squared error grew epoch after epoch — η = {run.lr:g} overshoots. "
+                f"On these points the delta rule's steps stay stable below 2/max‖(φ, 1)‖² = "
+                f"{bound:.3g}; try η = {_nice(bound / 4):g}")
     if run.status == "diverged":
         return "diverged: the weights overflowed; use a smaller learning rate"
     return None
+
+
+def _nice(x: float) -> float:
+    """x rounded down to one significant digit (0.1667 → 0.1, 0.0068 → 0.006)."""
+    e = 10.0 ** np.floor(np.log10(x))
+    return float(np.floor(x / e) * e)
 
 
 def update_out(u: perceptron.Update | None, X: np.ndarray) -> dict[str, Any] | None:
@@ -276,7 +292,12 @@ class PerceptronRunner:
         changes when the config or the state is rejected (ValueError naming the field).
         """
         state = params.get("state")
-        cfg = PerceptronIn(**{**self.cfg.model_dump(), **{k: v for k, v in params.items() if k != "state"}})
+        params = {k: v for k, v in params.items() if k != "state"}
+        rule = perceptron.RULE_ALIASES.get(params.get("rule"), params.get("rule"))
+        if rule in perceptron.DEFAULT_LR and "lr" not in params and \
+                self.cfg.lr == perceptron.DEFAULT_LR[self.cfg.rule]:
+            params["lr"] = perceptron.DEFAULT_LR[rule]  # a new rule brings its own η, unless η was set
+        cfg = PerceptronIn(**{**self.cfg.model_dump(), **params})
         try:
             cfg.check_limits(self.settings)
         except HTTPException as exc:

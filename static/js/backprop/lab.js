@@ -4,9 +4,9 @@ import { openStream } from "../stream.js";
 import { labReady, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawNetwork } from "./network.js";
-import { drawGraph, sequence } from "./graph.js";
+import { drawGraph, revealAt, sequence, symbol } from "./graph.js";
 import { TITLES, stepHTML } from "./steps.js";
-import { num, plain } from "./num.js";
+import { num, parseNumber, plain } from "./num.js";
 
 const $ = (sel) => document.querySelector(sel);
 const CLASSIC = {
@@ -16,19 +16,27 @@ const CLASSIC = {
 };
 const LISTS = ["inputs", "targets", "hidden", "weights", "bias_values"];
 const NUMBERS = ["lr", "seed", "repeats"];
-const SPEEDS = [1, 2, 3, 6, 12, 30, 60];
+// Play walks one step per pace (ms): slow enough to read a step, faster on demand (+/−).
+const PACES = [4000, 2500, 1600, 1000, 600, 300, 120];
+const DEFAULT_PACE = 1600;
+const REVEAL_MS = 1200; // a step's reveal on the diagram and the graph takes this long
 
-function list(v) {
+/** Numbers of a list field, read as the lab prints them ("−0.5", "1.5·10⁻⁶"); a word that
+ * is no number throws, so it never reaches the URL as NaN. */
+function list(v, name = "list") {
   if (v === null || v === undefined) return null;
   const arr = Array.isArray(v) ? v : String(v).split(/[,\s]+/).filter((s) => s !== "");
-  return arr.length ? arr.map(Number) : null;
+  const out = arr.map((x) => (typeof x === "number" ? x : parseNumber(x)));
+  const bad = arr.find((x, i) => !Number.isFinite(out[i]));
+  if (bad !== undefined) throw new Error(`${name}: “${bad}” is not a number`);
+  return out.length ? out : null;
 }
 
 function coerce(raw) {
   const p = { ...CLASSIC };
   for (const [k, v] of Object.entries(raw)) {
     if (!(k in CLASSIC)) continue;
-    if (LISTS.includes(k)) p[k] = list(v);
+    if (LISTS.includes(k)) { try { p[k] = list(v, k); } catch { p[k] = null; } }
     else if (NUMBERS.includes(k)) p[k] = Number(v);
     else if (k === "biases") p[k] = v === true || v === "true" || v === "1";
     else if (k === "output_activation") p[k] = v || null;
@@ -41,9 +49,13 @@ function coerce(raw) {
 let params = coerce(JSON.parse($("#lab-params").textContent || "{}"));
 let frame = null;
 let stream = null;
-let playing = false;
-let speed = 1;
+let playing = false; // Play is paced here, one step per `pace` ms (the server only steps)
+let pace = DEFAULT_PACE;
+let player = null;
 let gpos = 0; // nodes of the computational graph revealed
+let gstage = 0; // the step the graph and the diagram last followed
+let backLayers = 0; // layers the backward pass has reached on the diagram (step 4)
+let reveal = null; // the running reveal animation
 let gkey = "";
 let anim = null;
 let ready = false;
@@ -63,7 +75,7 @@ function readControls() {
   const next = { ...params };
   for (const el of document.querySelectorAll("#bp-controls [name]")) {
     if (el.type === "checkbox") next[el.name] = el.checked;
-    else if (LISTS.includes(el.name)) next[el.name] = list(el.value);
+    else if (LISTS.includes(el.name)) next[el.name] = list(el.value, el.name);
     else if (NUMBERS.includes(el.name)) next[el.name] = Number(el.value);
     else next[el.name] = el.value || null;
   }
@@ -82,6 +94,7 @@ function showError(msg) {
 }
 
 function apply(next, state = null) {
+  stopPlaying();
   params = next;
   fillControls();
   syncURL(urlParams());
@@ -143,7 +156,7 @@ async function start(state = null) {
       if (importing?.configured) importDone();
       if (!ready) { ready = true; labReady(); } // marks the page drawn and starts ?autoplay=1
     },
-    status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
+    status: () => renderButtons(),
     error: (m) => { showError(m.message); importDone(m.message); },
   });
   if (state) stream.send({ type: "set", params: { ...params, state } });
@@ -165,7 +178,6 @@ function render() {
   $("#bp-step-body").innerHTML = stepHTML(k, frame);
   $("#bp-iteration").textContent = frame.iteration;
   $("#bp-E").innerHTML = num(frame.losses[frame.losses.length - 1]);
-  drawNetwork($("#bp-network"), frame.network, values(k));
   const L = frame.losses.filter((v) => v !== null && v > 0);
   const log = L.length > 1 && Math.max(...L) / Math.min(...L) > 100;
   drawChart($("#bp-loss"), {
@@ -173,14 +185,67 @@ function render() {
     xLabel: "repeat", yLabel: "E", integerX: true,
   });
   if (frame.diverged) showError("diverged: the error overflowed — the learning rate is too large");
-  const key = JSON.stringify([frame.iteration, frame.trace.graph.nodes.length, params]);
-  if (key !== gkey) { gkey = key; gpos = 0; stopAnim(); }
-  renderGraph();
-  renderCheck();
+  follow(k);
+  drawViews();
+  renderCheck(k);
   if (!params.weights && frame.iteration === 0) {
     $("#bp-controls [name=weights]").value = frame.network.weights.map((w) => plain(w.value, 6)).join(", ");
   }
   renderButtons();
+}
+
+/** What the network diagram shows at step k: weights (1, 6), activations (2, 3), δ and the
+ * gradients flowing back (4), δ and the new weights (5). */
+function networkView(k) {
+  const t = frame.trace;
+  const deltas = {};
+  t.error.outputs.forEach((o) => { deltas[o.name] = o.dE_dz; });
+  t.backward.hidden.forEach((h) => { deltas[h.name] = h.delta; });
+  const grads = Object.fromEntries(t.backward.params.filter((p) => p.kind === "weight").map((p) => [p.name, p.grad]));
+  const updates = Object.fromEntries(t.update.map((u) => [u.name, u.new]));
+  const mode = k === 2 || k === 3 ? "forward" : k === 4 ? "backward" : k === 5 ? "update" : "weights";
+  return { mode, values: values(k), deltas, grads, updates, revealed: backLayers };
+}
+
+/** The diagram and the graph follow the walk-through: entering a step reveals what it
+ * computes, over REVEAL_MS — the forward values left to right, the gradients from the error
+ * back to the inputs — so the pictures move in step with the text. */
+function follow(k) {
+  const nodes = frame.trace.graph.nodes;
+  const key = JSON.stringify([frame.iteration, nodes.length, params]);
+  const target = revealAt(nodes, k);
+  const L = frame.network.neurons.length;
+  if (key !== gkey) { gkey = key; gpos = 0; gstage = 0; }
+  if (k === gstage) return;
+  const from = k > gstage ? Math.min(gpos, target) : target;
+  const layersFrom = k === 4 && gstage !== 4 ? 0 : L;
+  gstage = k;
+  stopAnim();
+  stopReveal();
+  if (from === target && layersFrom === L) { gpos = target; backLayers = L; return; }
+  const t0 = performance.now();
+  const tick = () => {
+    const t = Math.min(1, (performance.now() - t0) / REVEAL_MS);
+    gpos = from + Math.round((target - from) * t);
+    backLayers = layersFrom === L ? L : Math.min(L, Math.floor(t * L) + 1);
+    if (t >= 1) stopReveal();
+    drawViews();
+  };
+  reveal = setInterval(tick, 40);
+  tick();
+}
+
+function stopReveal() {
+  if (reveal) { clearInterval(reveal); reveal = null; }
+  drawViews();
+}
+
+function drawViews() {
+  if (!frame) return;
+  const net = $("#bp-network"), graph = $("#bp-graph");
+  drawNetwork(net, frame.network, networkView(frame.stage_index));
+  renderGraph();
+  net.dataset.animating = graph.dataset.animating = reveal ? "1" : "0";
 }
 
 function renderGraph() {
@@ -188,15 +253,29 @@ function renderGraph() {
   const total = sequence(nodes).length;
   gpos = Math.max(0, Math.min(total, gpos));
   const { current } = drawGraph($("#bp-graph"), nodes, gpos);
-  const fwd = nodes.filter((n) => !["input", "weight", "bias", "target"].includes(n.op)).length;
+  const fwd = revealAt(nodes, 3);
+  const n = current && nodes[current.id];
   $("#bp-g-status").textContent = gpos === 0 ? "press Next node: values fill left to right, then gradients right to left"
-    : `${gpos <= fwd ? "forward" : "backward"} ${gpos} / ${total}: ${nodes[current.id].label} ` +
-      (current.kind === "value" ? `= ${plain(nodes[current.id].value, 6)}` : `∂E/∂ = ${plain(nodes[current.id].grad, 6)}`);
+    : `${gpos <= fwd ? "forward" : "backward"} ${gpos} / ${total}: ` +
+      (current.kind === "value" ? `${n.label} = ${plain(n.value, 6)}` : `∂E/∂${symbol(n)} = ${plain(n.grad, 6)}`);
 }
 
 const sci = (v) => (v === null || !isFinite(v) ? "—" : v.toExponential(1));
 
-function renderCheck() {
+function renderCheck(k) {
+  // The check gives every gradient away: it appears with the backward step (4) and the
+  // update (5) that use those gradients.
+  const table = $("#bp-check");
+  let note = $("#bp-check-note");
+  if (!note) {
+    note = document.createElement("p");
+    note.id = "bp-check-note"; note.className = "muted";
+    note.textContent = "Appears at step 4, once backpropagation has computed the gradients: each one "
+      + "is then compared with a central difference (E(w + h) − E(w − h)) / 2h.";
+    table.after(note);
+  }
+  table.hidden = k !== 4 && k !== 5;
+  note.hidden = !table.hidden;
   const g = frame.trace.gradcheck;
   const rows = g.rows.map((r) => {
     const ok = r.analytic !== null && r.numeric !== null;
@@ -208,6 +287,7 @@ function renderCheck() {
 }
 
 function renderButtons() {
+  if (playing && (frame?.diverged || frame?.iteration >= 1000)) stopPlaying();
   $("#bp-play").textContent = playing ? "❚❚ Pause" : "▶ Play";
   $("#bp-next").disabled = !!frame?.diverged;
   $("#bp-play").disabled = !!frame?.diverged;
@@ -215,8 +295,23 @@ function renderButtons() {
 
 function stopAnim() { if (anim) { clearInterval(anim); anim = null; $("#bp-g-anim").textContent = "Animate"; } }
 
+function startPlaying() {
+  playing = true;
+  clearInterval(player);
+  player = setInterval(() => stream?.send({ type: "step", n: 1 }), pace);
+  stream?.send({ type: "step", n: 1 });
+  renderButtons();
+}
+
+function stopPlaying() {
+  playing = false;
+  clearInterval(player);
+  player = null;
+  $("#bp-play").textContent = "▶ Play";
+}
+
 const controller = {
-  toggle() { stream?.send({ type: playing ? "pause" : "play" }); },
+  toggle() { if (playing) stopPlaying(); else if (!frame?.diverged) startPlaying(); renderButtons(); },
   step() { stream?.send({ type: "step", n: 1 }); },
   reset() { stream?.send({ type: "reset" }); },
   faster() { setSpeed(1); },
@@ -229,22 +324,27 @@ const controller = {
 };
 
 function setSpeed(dir) {
-  const i = Math.max(0, Math.min(SPEEDS.length - 1, SPEEDS.indexOf(speed) + dir));
-  speed = SPEEDS[i] ?? 1;
-  stream?.send({ type: "speed", steps_per_frame: speed });
+  const i = Math.max(0, Math.min(PACES.length - 1, PACES.indexOf(pace) + dir));
+  pace = PACES[i] ?? DEFAULT_PACE;
+  if (playing) startPlaying();
 }
 
-$("#bp-controls").addEventListener("change", () => apply(readControls()));
+$("#bp-controls").addEventListener("change", () => {
+  let next;
+  try { next = readControls(); } catch (err) { showError(err.message); return; }
+  apply(next);
+});
 $("#bp-next").addEventListener("click", controller.step);
 $("#bp-play").addEventListener("click", controller.toggle);
 $("#bp-reset").addEventListener("click", controller.reset);
 $("#bp-classic").addEventListener("click", () => apply({ ...CLASSIC }));
 $("#bp-random").addEventListener("click", () => apply({ ...params, weights: null, bias_values: null, seed: params.seed + 1 }));
-$("#bp-g-next").addEventListener("click", () => { stopAnim(); gpos += 1; renderGraph(); });
-$("#bp-g-back").addEventListener("click", () => { stopAnim(); gpos -= 1; renderGraph(); });
-$("#bp-g-all").addEventListener("click", () => { stopAnim(); gpos = Infinity; renderGraph(); });
+$("#bp-g-next").addEventListener("click", () => { stopAnim(); stopReveal(); gpos += 1; renderGraph(); });
+$("#bp-g-back").addEventListener("click", () => { stopAnim(); stopReveal(); gpos -= 1; renderGraph(); });
+$("#bp-g-all").addEventListener("click", () => { stopAnim(); stopReveal(); gpos = Infinity; renderGraph(); });
 $("#bp-g-anim").addEventListener("click", () => {
   if (anim) return stopAnim();
+  stopReveal();
   if (gpos >= sequence(frame.trace.graph.nodes).length) gpos = 0;
   $("#bp-g-anim").textContent = "Stop";
   anim = setInterval(() => {

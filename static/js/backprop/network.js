@@ -72,15 +72,28 @@ export function placeLabels(edges, sizes, obstacles) {
   return { boxes: placed, clashes: worst.filter((c) => c > 40).length };
 }
 
-/** drawNetwork(canvas, network, values) — values: {name: activation} to print in neurons. */
-export function drawNetwork(canvas, net, values = {}) {
+/**
+ * drawNetwork(canvas, network, view) draws what the walk-through's step computes:
+ * view.mode "weights" labels each edge with its weight; "forward" also prints each neuron's
+ * activation (view.values) under it; "backward" prints δ = ∂E/∂z under the neurons
+ * (view.deltas) and ∂E/∂w on the edges (view.grads), coloured by sign with an arrow pointing
+ * back, for the last `view.revealed` layers only (output first: the error flows backward);
+ * "update" keeps δ and labels each edge w ← its new value (view.updates).
+ */
+export function drawNetwork(canvas, net, view = {}) {
   const { ctx, W, H } = setup(canvas);
+  const mode = view.mode || "weights";
+  const values = mode === "forward" ? view.values || {} : {};
   const style = plotStyle();
   const font = style.font, k = font / 14;
   const layers = [net.inputs, ...net.neurons];
+  const L = net.neurons.length;
+  const revealed = mode === "backward" ? view.revealed ?? L : mode === "update" ? L : 0;
+  const layerOf = Object.fromEntries(net.neurons.flatMap((names, l) => names.map((n) => [n, l + 1])));
+  const open = (layer) => layer > L - revealed; // the backward pass has reached this layer
   const pos = {};
   const r = 17 * k;
-  const margin = Math.max(r, font * 1.9) + 4; // room for an activation such as −0.507 under the neuron
+  const margin = Math.max(r, font * 2.8) + 4; // room for "δ −0.11326" under a neuron of the first or last layer
   // Rows share one pitch, each layer centred; room for the activation under the lowest neuron.
   const top = r + 6, bottom = H - r - font * 1.6;
   const most = Math.max(...layers.map((names) => names.length));
@@ -89,23 +102,43 @@ export function drawNetwork(canvas, net, values = {}) {
     const x = margin + (l * (W - 2 * margin)) / (layers.length - 1);
     names.forEach((n, j) => { pos[n] = [x, (top + bottom) / 2 + (j - (names.length - 1) / 2) * pitch]; });
   });
-  const wmax = Math.max(1e-9, ...net.weights.map((w) => Math.abs(w.value)));
+  // What each edge shows: its weight, its gradient (once the backward pass reached it) or its new value.
+  const edgeValue = (w) => (mode === "backward" ? (open(w.layer) ? view.grads?.[w.name] : null)
+    : mode === "update" ? view.updates?.[w.name] ?? w.value : w.value);
+  const vmax = Math.max(1e-12, ...net.weights.map((w) => Math.abs(edgeValue(w) ?? 0)));
   const edges = net.weights.map((w) => {
     const [x0, y0] = pos[w.from], [x1, y1] = pos[w.to];
     const len = Math.hypot(x1 - x0, y1 - y0) || 1;
     const ux = (x1 - x0) / len, uy = (y1 - y0) / len;
-    return { w, seg: [x0 + ux * r, y0 + uy * r, x1 - ux * r, y1 - uy * r] };
+    return { w, v: edgeValue(w), seg: [x0 + ux * r, y0 + uy * r, x1 - ux * r, y1 - uy * r], ux, uy };
   });
-  for (const { w, seg } of edges) {
-    ctx.strokeStyle = css(w.value < 0 ? ORANGE : BLUE);
-    ctx.lineWidth = style.line * (0.5 + 2 * Math.min(1, Math.abs(w.value) / wmax));
+  for (const { v, seg, ux, uy } of edges) {
+    const on = v !== null && v !== undefined;
+    ctx.strokeStyle = on ? css(v < 0 ? ORANGE : BLUE) : "#d5d8dc";
+    ctx.lineWidth = on ? style.line * (0.5 + 2 * Math.min(1, Math.abs(v) / vmax)) : style.gridLine;
     ctx.beginPath(); ctx.moveTo(seg[0], seg[1]); ctx.lineTo(seg[2], seg[3]); ctx.stroke();
+    if (mode === "backward" && on) { // the gradient flows back: an arrowhead at the source end
+      const a = 7 * k, [x, y] = [seg[0], seg[1]];
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.beginPath(); ctx.moveTo(x, y);
+      ctx.lineTo(x + ux * a * 1.6 - uy * a * 0.7, y + uy * a * 1.6 + ux * a * 0.7);
+      ctx.lineTo(x + ux * a * 1.6 + uy * a * 0.7, y + uy * a * 1.6 - ux * a * 0.7);
+      ctx.closePath(); ctx.fill();
+    }
   }
-  // Activations go under their neuron (the circle holds the name).
+  // Activations (forward) or δ (backward, update) go under their neuron (the circle holds the name).
   ctx.font = `${font}px system-ui, sans-serif`;
-  const shown = Object.entries(pos).filter(([n]) => n in values).map(([n, [x, y]]) => {
-    const text = plain(values[n], 3);
-    return { text, x, y: y + r + font * 0.75, w: ctx.measureText(text).width + font * 0.4, h: font * 1.25 };
+  const notes = {};
+  for (const n of Object.keys(pos)) {
+    if (n in values) notes[n] = plain(values[n], 3);
+    else if (mode !== "forward" && mode !== "weights" && view.deltas && n in view.deltas && open(layerOf[n])) {
+      notes[n] = `δ ${plain(view.deltas[n], 5)}`;
+    }
+  }
+  const shown = Object.entries(notes).map(([n, text]) => {
+    const [x, y] = pos[n];
+    return { text, x, y: y + r + font * 0.75, w: ctx.measureText(text).width + font * 0.4, h: font * 1.25,
+      color: text.startsWith("δ") ? css(view.deltas[n] < 0 ? [176, 98, 0] : BLUE) : "#222" };
   });
   const obstacles = [...Object.values(pos).map(([x, y]) => ({ x, y, w: 2 * r, h: 2 * r })), ...shown];
   ctx.textAlign = "center"; ctx.textBaseline = "middle"; ctx.lineJoin = "round";
@@ -116,28 +149,38 @@ export function drawNetwork(canvas, net, values = {}) {
     ctx.fillStyle = color; ctx.fillText(text, x, y);
   };
   if (net.weights.length <= 16) {
-    // Name and value when they fit, else a shorter value, else the names alone (the values
-    // are in the step's table).
+    // Name and number when they fit, else a shorter number, else the names alone (the numbers
+    // are in the step's text).
+    const say = { weights: (w, d) => (d ? `${w.name} ${plain(w.value, d)}` : w.name),
+      forward: (w, d) => (d ? `${w.name} ${plain(w.value, d)}` : w.name),
+      backward: (w, d, v) => (v === null ? w.name : d ? `∂E/∂${w.name} ${plain(v, d)}` : plain(v, 2)),
+      update: (w, d, v) => (d ? `${w.name} ← ${plain(v, d)}` : w.name) }[mode];
     let texts, boxes;
-    for (const label of [(w) => `${w.name} ${plain(w.value, 4)}`, (w) => `${w.name} ${plain(w.value, 2)}`,
-      (w) => w.name]) {
-      texts = edges.map(({ w }) => label(w));
+    for (const d of [4, 2, 0]) {
+      texts = edges.map(({ w, v }) => say(w, d, v ?? null));
       const sizes = texts.map((t) => ({ w: ctx.measureText(t).width + font * 0.4, h: font * 1.25 }));
       const placed = placeLabels(edges, sizes, obstacles);
       boxes = placed.boxes;
       if (!placed.clashes) break;
     }
-    boxes.forEach((b, i) => halo(texts[i], b.x, b.y, css(edges[i].w.value < 0 ? [176, 98, 0] : BLUE), b.w, b.h));
+    boxes.forEach((b, i) => {
+      const v = edges[i].v;
+      halo(texts[i], b.x, b.y, v === null || v === undefined ? "#80868b" : css(v < 0 ? [176, 98, 0] : BLUE), b.w, b.h);
+    });
     canvas.dataset.labels = JSON.stringify(boxes.map((b, i) => ({
-      name: edges[i].w.name, x: +b.x.toFixed(1), y: +b.y.toFixed(1), w: +b.w.toFixed(1), h: +b.h.toFixed(1),
+      name: edges[i].w.name, text: texts[i],
+      x: +b.x.toFixed(1), y: +b.y.toFixed(1), w: +b.w.toFixed(1), h: +b.h.toFixed(1),
       edge: edges[i].seg.map((v) => +v.toFixed(1)),
     })));
   }
-  for (const v of shown) halo(v.text, v.x, v.y, "#222");
+  for (const v of shown) halo(v.text, v.x, v.y, v.color);
   for (const [n, [x, y]] of Object.entries(pos)) {
     ctx.beginPath(); ctx.arc(x, y, r, 0, 2 * Math.PI);
     ctx.fillStyle = "#fff"; ctx.fill(); ctx.strokeStyle = "#444"; ctx.lineWidth = style.gridLine * 1.5; ctx.stroke();
     ctx.fillStyle = "#222"; ctx.font = `bold ${font}px system-ui, sans-serif`;
     ctx.fillText(n, x, y);
   }
+  canvas.dataset.mode = mode;
+  canvas.dataset.revealed = revealed;
+  canvas.dataset.deltas = JSON.stringify(Object.fromEntries(Object.entries(notes).filter(([, t]) => t.startsWith("δ"))));
 }

@@ -66,7 +66,8 @@ export function showControls(form, p, resolved) {
   if (custom) {
     custom.hidden = !p.points;
     custom.querySelector("input").checked = !!p.points;
-    custom.lastChild.textContent = p.points ? ` Your points (${p.points.length})` : " Your points";
+    const n = p.points ? p.points.length + (p.added?.length || 0) : 0;
+    custom.lastChild.textContent = p.points ? ` Your points (${n})` : " Your points";
   }
   const lossOk = { classification: ["squared", "bce"], regression: ["squared"], multiclass: ["softmax_ce"] };
   const loss = form.querySelector('[data-param="loss"]');

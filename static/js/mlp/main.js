@@ -11,6 +11,7 @@ import {
 import { bindControls, readHyper, showControls, showHyper } from "./controls.js";
 import { NetworkDiagram } from "./network.js";
 import { OutputPlot, labelColor } from "./output.js";
+import { drawGradients } from "./gradients.js";
 
 const API = "/api/v1/mlp";
 const MAX_NEURONS_UI = 8; // the TF Playground's cap; links may ask for up to the server's
@@ -28,6 +29,7 @@ const state = {
   stream: null,
   playing: false,
   draft: null, // points being drawn after "Clear", before there are enough to train on
+  added: null, // the clicked points as this page sent them (ahead of the server's answers)
   addLabel: 1,
   drawQueued: false,
 };
@@ -61,15 +63,18 @@ function pageKeys(p) {
   return Object.fromEntries(Object.keys(PAGE_DEFAULTS).map((k) => [k, p[k]]));
 }
 
-/** Create a session for `params` (the defaults, with a message, when they are rejected). */
-async function start(params, { weights = null } = {}) {
+/** Create a session for `params` (the defaults, with a message, when they are rejected);
+ * `weights` and `progress` (step, epoch, history) continue an exported run. */
+async function start(params, { weights = null, progress = null } = {}) {
   closeSession();
   state.params = params;
+  state.added = params.added ?? null;
   let res = await post(apiBody(params));
   if (res.status === 422) {
     const detail = describeDetail((await res.json()).detail);
     showMessage(`These settings were rejected: ${detail}. Showing the default settings instead.`);
     state.params = { ...coerce({}), ...pageKeys(params) };
+    state.added = null;
     res = await post(apiBody(state.params));
   }
   if (!res.ok) {
@@ -81,7 +86,8 @@ async function start(params, { weights = null } = {}) {
   state.session = body.id;
   if (weights) {
     const patch = await fetch(`${API}/sessions/${body.id}`, {
-      method: "PATCH", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ weights }),
+      method: "PATCH", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(progress ? { weights, progress } : { weights }),
     });
     if (!patch.ok) showMessage(`The weights were not imported: ${describeDetail((await patch.json()).detail)}`);
   }
@@ -163,6 +169,11 @@ function draw() {
   const pct = (a) => (a === null || a === undefined ? "–" : `${(100 * a).toFixed(1)} %`);
   $("#mlp-acc").textContent = `${pct(m.train_accuracy)} train · ${pct(m.test_accuracy)} test`;
   $("#mlp-diverged").hidden = !diverged;
+  // What holds the run back, as the engine diagnosed it (dead units, saturation, a stall).
+  const dg = f.diagnosis;
+  $("#mlp-diagnosis").hidden = diverged || !dg || dg.state === "ok";
+  if (dg) $("#mlp-diagnosis").textContent = dg.messages.join(" ");
+  drawGradients($("#mlp-grads"), $("#mlp-grads-caption"), dg?.grad_norms);
   const h = f.history;
   if (h) {
     const finite = [...h.train_loss, ...h.test_loss].filter((v) => v !== null && v > 0);
@@ -210,10 +221,12 @@ function onControl(name, value) {
   }
   if (name === "dataset") {
     state.draft = null;
-    setParams({ dataset: value, points: null, problem: null });
+    state.added = null;
+    setParams({ dataset: value, points: null, added: null, problem: null });
   } else if (name === "problem") {
     state.draft = null;
-    setParams({ dataset: datasetsOf(value)[0], points: null, problem: null, loss: null });
+    state.added = null;
+    setParams({ dataset: datasetsOf(value)[0], points: null, added: null, problem: null, loss: null });
   } else if (name === "optimizer") {
     setParams({ optimizer: value, optimizer_params: {} });
   } else {
@@ -278,6 +291,8 @@ function buildClassPicker(problem, k) {
   }));
 }
 
+/** A clicked point joins the training set of the running network (`added`: no restart, no
+ * new split); after Clear, drawn points are the data, every one of them training. */
 function addPoint(x1, x2) {
   const config = state.config;
   if (!config) return;
@@ -286,22 +301,24 @@ function addPoint(x1, x2) {
   if (state.draft) {
     state.draft.push(point);
     if (state.draft.length < 2) { queueDraw(); return; }
-    // Drawn data is small: train on 90 % of it (the slider's top), so 2 points both train.
-    commitPoints(state.draft, { train_percent: Math.max(90, state.params.train_percent) });
+    state.added = state.draft;
+    commitPoints({ points: [], added: state.added, problem: config.resolved.problem });
     return;
   }
-  const base = state.params.points ?? [...config.data.train, ...config.data.test];
-  if (base.length + 1 > limit) {
+  if (config.data.train.length + config.data.test.length + 1 > limit) {
     showMessage(`At most ${limit} points; press Clear to start over.`, "info");
     return;
   }
-  commitPoints([...base, point]);
+  config.data.train.push(point); // drawn at once; the server's config confirms it
+  queueDraw();
+  state.added = [...(state.added || []), point]; // quick clicks each keep the ones before
+  commitPoints({ added: state.added });
 }
 
-function commitPoints(points, extra = {}) {
+function commitPoints(changes) {
   state.draft = null;
   $("#mlp-message").hidden = true;
-  setParams({ points, problem: state.config.resolved.problem, ...extra });
+  setParams(changes);
 }
 
 $("#mlp-clear").addEventListener("click", () => {
@@ -350,7 +367,10 @@ registerLab({
   importState: (obj) => {
     const params = coerce({ ...(obj.config || obj.params || {}), ...(obj.page || {}) });
     state.config = null; state.frame = null; state.draft = null;
-    return start(params, { weights: obj.weights || null });
+    const h = obj.history;
+    const progress = h && Number.isInteger(obj.step) && Number.isInteger(obj.epoch)
+      ? { step: obj.step, epoch: obj.epoch, history: h } : null;
+    return start(params, { weights: obj.weights || null, progress });
   },
   canvases: () => [$("#mlp-output"), $("#mlp-loss")],
 });

@@ -37,6 +37,20 @@ function previewFeature(canvas, name) {
   ctx.putImageData(img, 0, 0);
 }
 
+/** A class's probability over the plane: white (0) to the class colour (1). */
+function drawProbability(canvas, grid, rgb) {
+  const [h, w] = grid.shape;
+  const p = decode(grid);
+  canvas.width = w; canvas.height = h;
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  for (let i = 0; i < p.length; i++) {
+    const t = Math.max(0, Math.min(1, p[i]));
+    img.data.set([255 + (rgb[0] - 255) * t, 255 + (rgb[1] - 255) * t, 255 + (rgb[2] - 255) * t, 255], i * 4);
+  }
+  ctx.putImageData(img, 0, 0);
+}
+
 function el(tag, cls, parent) {
   const e = document.createElement(tag);
   if (cls) e.className = cls;
@@ -174,10 +188,10 @@ export class NetworkDiagram {
       Object.assign(node.style, { left: `${ox}px`, top: `${rowY(j)}px`, width: `${s}px`, height: `${s}px` });
       const cv = el("canvas", "", node);
       cv.width = 40; cv.height = 40;
-      if (nOut > 1) {
-        node.style.background = css(CLASS_COLORS[j % CLASS_COLORS.length]);
-        node.title = `class ${j}`;
-        cv.hidden = true;
+      if (nOut > 1) { // each class's probability map, framed in its colour
+        node.style.borderColor = css(CLASS_COLORS[j % CLASS_COLORS.length]);
+        node.style.borderWidth = "2px";
+        this._hoverable(cv, { kind: "output", j });
       } else {
         this._hoverable(cv, { kind: "output" });
       }
@@ -240,6 +254,7 @@ export class NetworkDiagram {
     this.outputNodes.forEach((n, j) => {
       n.bias.style.background = css(diverging(Math.tanh(weights[L].b[j] ?? 0)));
       if (this.outputNodes.length === 1 && grids?.output) drawHeatmap(n.cv, grids.output);
+      else if (grids?.probabilities?.[j]) drawProbability(n.cv, grids.probabilities[j], CLASS_COLORS[j % CLASS_COLORS.length]);
     });
     for (const { cv, index } of Object.values(this.inputNodes)) {
       if (grids?.inputs?.[index]) drawHeatmap(cv, grids.inputs[index]);
@@ -252,7 +267,7 @@ export class NetworkDiagram {
     if (!g) return null;
     if (h.kind === "neuron") return g.neurons?.[h.l]?.[h.j];
     if (h.kind === "input") return g.inputs?.[this.inputNodes[h.name]?.index];
-    if (h.kind === "output") return g.output;
+    if (h.kind === "output") return h.j === undefined ? g.output : g.probabilities?.[h.j];
     return null;
   }
 
@@ -275,7 +290,7 @@ export class NetworkDiagram {
       } else if (h.kind === "input") {
         lines.push(`Input ${h.label}`);
       } else {
-        lines.push("Output");
+        lines.push(h.j === undefined ? "Output" : `Output: probability of class ${h.j}`);
       }
       if (grid) {
         const [rows, cols] = grid.shape;
@@ -288,7 +303,8 @@ export class NetworkDiagram {
     }
     text.innerHTML = lines.join("<br>");
     canvas.hidden = !grid;
-    if (grid) drawHeatmap(canvas, grid);
+    if (grid && h.kind === "output" && h.j !== undefined) drawProbability(canvas, grid, CLASS_COLORS[h.j % CLASS_COLORS.length]);
+    else if (grid) drawHeatmap(canvas, grid);
     tip.hidden = false;
     this.tipShown = true;
     if (x !== undefined) {

@@ -75,20 +75,26 @@ export class OutputPlot {
       ctx.fillStyle = "rgba(255,255,255,0.75)";
       ctx.fillRect(x0, y0, side, side);
     }
-    const r = Math.max(2.5, side / 90) * (style.point / 4);
+    const r = Math.max(3, side / 75) * (style.point / 4);
+    // A point on ground of its own colour (correctly classified, saturated output) would show
+    // only its ring: a white ring with a dark outline keeps every point readable from afar.
+    const ring = Math.max(2, r * 0.4);
     const dots = (points, stroke) => {
-      ctx.lineWidth = style.gridLine;
-      ctx.strokeStyle = stroke;
       for (const [a, b, label] of points) {
+        const x = sx(a), y = sy(b);
         ctx.beginPath();
-        ctx.arc(sx(a), sy(b), r, 0, 2 * Math.PI);
+        ctx.arc(x, y, r + ring / 2 + 0.75, 0, 2 * Math.PI);
+        ctx.strokeStyle = "#202124"; ctx.lineWidth = 1.5; ctx.stroke();
+        ctx.beginPath();
+        ctx.arc(x, y, r, 0, 2 * Math.PI);
         ctx.fillStyle = css(labelColor(label, v.problem));
         ctx.fill();
-        ctx.stroke();
+        ctx.strokeStyle = stroke; ctx.lineWidth = ring; ctx.stroke();
       }
     };
     dots(v.train || [], "#fff");
     if (v.showTest) dots(v.test || [], "#000");
+    c.dataset.geom = JSON.stringify({ x0, y0, side, r: r + ring / 2 + 1.5 });
 
     // Axes: a frame and ticks every 2 units.
     ctx.strokeStyle = "#9aa0a6"; ctx.lineWidth = style.gridLine;

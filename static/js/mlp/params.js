@@ -5,7 +5,7 @@
 
 export const DEFAULTS = {
   dataset: "circle", n_points: 500, noise: 0, train_percent: 50, seed: 0, num_classes: 3,
-  points: null, problem: null, features: ["x1", "x2"], hidden: [4, 2], activation: "tanh",
+  points: null, added: null, problem: null, features: ["x1", "x2"], hidden: [4, 2], activation: "tanh",
   loss: null, init: "tf_uniform", optimizer: "sgd", lr: 0.03, optimizer_params: {},
   batch_size: 10, regularization: "none", reg_rate: 0,
 };
@@ -14,7 +14,7 @@ export const PAGE_DEFAULTS = { speed: "1", show_test: false, discretize: false }
 
 const INTS = ["n_points", "seed", "num_classes", "batch_size"];
 const FLOATS = ["noise", "train_percent", "lr", "reg_rate"];
-const NULLABLE = ["problem", "loss", "points"];
+const NULLABLE = ["problem", "loss", "points", "added"];
 
 function number(raw, parse) {
   if (typeof raw === "number") return raw;
@@ -49,7 +49,9 @@ export function coerce(raw) {
     else if (FLOATS.includes(k)) p[k] = number(v, Number);
     else if (k === "features") p[k] = list(v);
     else if (k === "hidden") p[k] = list(v).map((h) => number(h, (s) => (/^\d+$/.test(s) ? parseInt(s, 10) : NaN)));
-    else if (k === "optimizer_params" || k === "points") p[k] = v === "" ? (k === "points" ? null : {}) : json(v);
+    else if (k === "optimizer_params" || k === "points" || k === "added") {
+      p[k] = v === "" ? (k === "optimizer_params" ? {} : null) : json(v);
+    }
     else if (NULLABLE.includes(k) && (v === "" || v === null)) p[k] = null;
     else if (k === "show_test" || k === "discretize") p[k] = bool(v);
     else p[k] = v;
@@ -73,7 +75,7 @@ export function urlParams(p) {
   for (const k of [...Object.keys(DEFAULTS), ...Object.keys(PAGE_DEFAULTS)]) {
     const v = p[k];
     if (v === null || v === undefined) continue;
-    if (k === "points") out[k] = JSON.stringify(v);
+    if (k === "points" || k === "added") out[k] = JSON.stringify(v);
     else if (k === "optimizer_params") { if (Object.keys(v).length) out[k] = JSON.stringify(v); }
     else if (typeof v === "boolean") out[k] = v ? "1" : "0";
     else out[k] = v;

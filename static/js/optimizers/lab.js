@@ -29,13 +29,15 @@ let have = -1; // the last iteration we hold
 // ---------------------------------------------------------------- parameters ↔ controls
 function kindsFrom(p) {
   const sug = SURFACES[p.surface]?.suggested_lr || {};
+  const sugH = SURFACES[p.surface]?.suggested_hyperparameters || {};
   const out = {};
   for (const k of KINDS) {
     const given = p.optimizers.find((o) => o.name === k);
+    // An optimizer named without lr (the default set) starts at the surface's suggestions.
+    const suggest = given?.lr === undefined;
     out[k] = {
-      // An optimizer named without lr (the default set) starts at the surface's suggestion.
       on: Boolean(given), lr: given?.lr ?? sug[k] ?? catalog.optimizers[k].lr,
-      hyperparameters: { ...(given?.hyperparameters || {}) },
+      hyperparameters: { ...(given?.hyperparameters || (suggest ? sugH[k] : null) || {}) },
       schedule: given?.schedule || "none", schedule_params: { ...(given?.schedule_params || {}) },
     };
   }
@@ -159,7 +161,8 @@ function wire() {
     params.surface_params = {};
     params.starts = null;
     const sug = SURFACES[params.surface].suggested_lr;
-    for (const k of KINDS) { kinds[k].lr = sug[k]; }
+    const sugH = SURFACES[params.surface].suggested_hyperparameters || {};
+    for (const k of KINDS) { kinds[k].lr = sug[k]; kinds[k].hyperparameters = { ...(sugH[k] || {}) }; }
     fillControls();
     changed({ surface: true });
   });
@@ -370,6 +373,8 @@ function drawChart() {
 
 const REASONS = {
   diverged: (m) => `diverged at iteration ${m.steps + 1}: the steps grew without bound`,
+  escaped: (m) => `${surface?.saddles?.length ? "escaped the saddle" : "escaped downhill"} after ${m.steps} updates: ` +
+    "left the plot with f falling",
   gradient_norm: (m) => `converged: ‖∇f‖ < ${params.grad_tol} after ${m.steps} updates`,
   loss_change: (m) => `stopped: |Δf| < ${params.loss_tol} after ${m.steps} updates`,
   early_stopping: (m) => `early stopping after ${m.steps} (best validation loss at ${m.best_step})`,
@@ -389,6 +394,10 @@ function drawStatus() {
     const li = document.createElement("li");
     li.dataset.optimizer = m.optimizer;
     li.dataset.reason = m.stop_reason || "running";
+    // What the lecture compares: updates, how far each walked, how often it turned back.
+    li.dataset.updates = m.steps;
+    li.dataset.path = m.path_length;
+    li.dataset.reversals = m.reversals;
     const sw = document.createElement("i");
     sw.className = `swatch ${m.optimizer}`;
     const name = document.createElement("b");
@@ -398,7 +407,8 @@ function drawStatus() {
     what.textContent = m.stop_reason ? REASONS[m.stop_reason](m) : `running (${m.steps})`;
     const nums = document.createElement("span");
     nums.className = "muted stat";
-    nums.textContent = `f ${fmt(m.loss)} · ‖∇f‖ ${fmt(m.grad_norm)}` + (m.val_loss !== null && m.val_loss !== undefined ? ` · val ${fmt(m.val_loss)}` : "");
+    nums.textContent = `f ${fmt(m.loss)} · ‖∇f‖ ${fmt(m.grad_norm)}` + (m.val_loss !== null && m.val_loss !== undefined ? ` · val ${fmt(m.val_loss)}` : "") +
+      ` · path ${fmt(m.path_length)} · ${m.reversals} reversal${m.reversals === 1 ? "" : "s"}`;
     li.append(sw, name, what, nums);
     return li;
   }));

@@ -17,13 +17,34 @@ const DECISION = {
   too_high: "too high: a negative example must score < 0 → decrease the weights",
   correct: "correct: no change",
 };
+// The delta rule moves the weights after every example, so its decisions say where s goes.
+const DELTA_DECISION = {
+  too_low: "mistake: a positive example must score > 0 → the update raises s toward +1",
+  too_high: "mistake: a negative example must score < 0 → the update lowers s toward −1",
+  correct: "right side of the line, but the delta rule still moves s toward y",
+};
+const RULE_LR = { perceptron: 1, adaline: 0.1 }; // each rule's default η (engine.perceptron.DEFAULT_LR)
+const SUPER = { "-": "⁻", 0: "⁰", 1: "¹", 2: "²", 3: "³", 4: "⁴", 5: "⁵", 6: "⁶", 7: "⁷", 8: "⁸", 9: "⁹" };
 
-/** A number as shown: up to 4 decimals, a real minus sign, coloured by sign. */
+/** A number as printed: up to `digits` decimals, or 3 significant digits times a power of
+ * ten beyond 10⁵ and below 10⁻⁴; a real minus sign. */
+export function plain(v, digits = 4) {
+  if (v === null || v === undefined || !isFinite(v)) return "—";
+  const a = Math.abs(v);
+  if (a !== 0 && (a >= 1e5 || a < 1e-4)) {
+    const [m, e] = (+v).toExponential(2).split("e");
+    const mant = String(+m).replace("-", "−");
+    return `${mant}·10${String(+e).split("").map((c) => SUPER[c]).join("")}`;
+  }
+  const r = +(+v).toFixed(digits);
+  return String(r === 0 ? 0 : r).replace("-", "−");
+}
+
+/** A number as shown: plain(v), coloured by sign. */
 export function num(v, digits = 4) {
   if (v === null || v === undefined || !isFinite(v)) return '<span class="num">—</span>';
-  const r = +(+v).toFixed(digits);
-  const cls = r > 0 ? "pos" : r < 0 ? "neg" : "zero";
-  return `<span class="num ${cls}">${String(r === 0 ? 0 : r).replace("-", "−")}</span>`;
+  const cls = v > 0 ? "pos" : v < 0 ? "neg" : "zero";
+  return `<span class="num ${cls}">${plain(v, digits)}</span>`;
 }
 const paren = (v) => (v < 0 ? `(${num(v)})` : num(v));
 
@@ -40,6 +61,8 @@ function coerce(raw) {
       for (let i = 0; i + 2 < flat.length; i += 3) p.points.push([+flat[i], +flat[i + 1], +flat[i + 2]]);
     } else p[k] = v;
   }
+  if (p.rule === "delta") p.rule = "adaline"; // the API's other name of the delta rule
+  if (!("lr" in raw)) p.lr = RULE_LR[p.rule] ?? 1;
   return p;
 }
 
@@ -86,6 +109,9 @@ function readControls() {
     else if (el.type === "checkbox") next[el.name] = el.checked;
     else next[el.name] = NUMBERS.includes(el.name) ? Number(el.value) : el.value;
   }
+  // A new rule brings its own η (the delta rule overshoots at the perceptron's 1), unless η
+  // was set apart from the old rule's default.
+  if (next.rule !== params.rule && next.lr === RULE_LR[params.rule]) next.lr = RULE_LR[next.rule];
   return next;
 }
 
@@ -191,7 +217,7 @@ function explain(u) {
       ? `features φ(x) = (${labels.join(", ")}) = ${vec(u.phi)}` : null,
     `score s = w·x + b = ${dot} + ${paren(u.b_before)} = <b>${num(u.score)}</b>`,
     `prediction sign(s) = ${u.prediction > 0 ? "+1" : u.prediction < 0 ? "−1" : "0 (on the line)"}`,
-    `<span class="decision ${u.decision}" id="pc-decision">${DECISION[u.decision]}</span>`,
+    `<span class="decision ${u.decision}" id="pc-decision">${(params.rule === "adaline" ? DELTA_DECISION : DECISION)[u.decision]}</span>`,
   ];
   const rule = params.rule === "adaline";
   if (rule || u.mistake) {
