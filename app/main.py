@@ -14,7 +14,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from app import errors, labs, routers
+from app import errors, labs, routers, sessions
 from app.limits import Clients, RequestLimits
 from app.sessions import SessionStore
 from app.settings import Settings, get_settings
@@ -26,7 +26,9 @@ from app.work import Work
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     settings = current_settings(app)
     app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds,
-                                   settings.max_sessions_per_client)
+                                   settings.max_sessions_per_client, settings.capacity,
+                                   settings.max_journal_bytes)
+    sessions.name_worker(settings.worker_name)
     app.state.clients = Clients(settings)
     app.state.work = Work(app.state.clients, settings.work_threads)
 

@@ -1,7 +1,14 @@
 """Training sessions: a lab's runner plus its lock, kept in memory with idle eviction and caps.
 
 A *runner* is the lab's engine object wrapped in the small protocol below; the store and the
-stream know nothing else about a lab. Session ids are unguessable (secrets.token_urlsafe).
+stream know nothing else about a lab. The store keeps each runner inside an
+`app.journal.Recorded`, which writes down every change so the run can be rebuilt elsewhere.
+
+Ids are unguessable (secrets.token_urlsafe) and come from `new_id()`, which everything a worker
+owns uses (sessions, the scale lab's sweeps; join codes start the same way). With several
+workers behind the proxy, every id starts with its worker's two-character name
+(NP_WORKER_NAME), and the proxy sends any path with `/sessions/<id>`, `/sweeps/<id>` or
+`/join/<code>` to the worker the first two characters name (deploy/README.md).
 """
 
 from __future__ import annotations
@@ -16,6 +23,30 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from fastapi import HTTPException, status
+
+from app.journal import Recorded
+from app.settings import get_settings
+
+ACTIVE_SECONDS = 60.0  # a session used this recently counts as in use for NP_CAPACITY
+_worker_name: str | None = None  # set by the app from its settings; None: read the settings
+
+
+def name_worker(name: str | None) -> None:
+    """Make `name` this process's worker name (the app does it from its settings at start)."""
+    global _worker_name
+    _worker_name = name
+
+
+def worker_prefix() -> str:
+    """What every id this process hands out starts with: "" for a single process, else the
+    worker's two-character name (NP_WORKER_NAME: capitals and digits from
+    app.settings.WORKER_ALPHABET, so join codes built on it stay typable)."""
+    return get_settings().worker_name if _worker_name is None else _worker_name
+
+
+def new_id() -> str:
+    """An unguessable id for something this worker owns (a session, a sweep)."""
+    return worker_prefix() + secrets.token_urlsafe(16)
 
 
 class Runner(Protocol):
@@ -54,6 +85,7 @@ class Session:
     speed: int = 1
     subscribers: set[Any] = field(default_factory=set)
     player: Any = None  # the asyncio task that plays it (app.streaming)
+    journal_sent: int = -1  # the journal version its pages were sent last
 
     def touch(self) -> None:
         self.last_used = time.monotonic()
@@ -66,10 +98,13 @@ class SessionStore:
     server's, sessions idle longer than the setting do. Otherwise creating one is refused (429
     with Retry-After), never by slowing everyone."""
 
-    def __init__(self, max_sessions: int, idle_seconds: float, per_client: int = 0) -> None:
+    def __init__(self, max_sessions: int, idle_seconds: float, per_client: int = 0, capacity: int = 0,
+                 journal_bytes: int = 1024 * 1024) -> None:
         self.max_sessions = max_sessions
         self.idle_seconds = idle_seconds
         self.per_client = per_client or None  # None: no share per client
+        self.capacity = capacity or None  # None: no admission limit
+        self.journal_bytes = journal_bytes
         self._sessions: dict[str, Session] = {}
         self._lock = threading.Lock()
 
@@ -78,6 +113,25 @@ class SessionStore:
 
     def playing(self) -> int:
         return sum(1 for s in list(self._sessions.values()) if s.playing)
+
+    def in_use(self) -> int:
+        """Sessions a page watches or a client used in the last ACTIVE_SECONDS."""
+        now = time.monotonic()
+        return sum(1 for s in list(self._sessions.values())
+                   if s.subscribers or now - s.last_used < ACTIVE_SECONDS)
+
+    def _admit(self) -> None:
+        """503 + Retry-After when this worker already serves its capacity (NP_CAPACITY)."""
+        if self.capacity is None:
+            return
+        in_use = self.in_use()
+        if in_use >= self.capacity:
+            raise HTTPException(
+                status.HTTP_503_SERVICE_UNAVAILABLE,
+                f"the server is full: {in_use} students are playing; retry in a moment "
+                f"(this server admits {self.capacity} at once, NP_CAPACITY)",
+                headers={"Retry-After": "20"},
+            )
 
     def create(self, lab: str, runner: Runner, client: str = "") -> Session:
         with self._lock:
@@ -92,6 +146,7 @@ class SessionStore:
                         headers={"Retry-After": "10"},
                     )
                 self._drop(min(unwatched, key=lambda s: s.last_used))
+            self._admit()
             if len(self._sessions) >= self.max_sessions:
                 self._evict_locked()
             if len(self._sessions) >= self.max_sessions:
@@ -103,8 +158,8 @@ class SessionStore:
                     "longer use (DELETE .../sessions/{id})",
                     headers={"Retry-After": "30"},
                 )
-            sid = secrets.token_urlsafe(16)
-            session = Session(sid, lab, runner, client=client)
+            sid = new_id()
+            session = Session(sid, lab, Recorded(runner, self.journal_bytes), client=client)
             self._sessions[sid] = session
             return session
 

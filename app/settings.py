@@ -13,6 +13,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _ANCESTOR = re.compile(r"\*|'self'|'none'|[a-z][a-z0-9+.-]*:|([a-z][a-z0-9+.-]*://)?(\*\.)?[\w.-]+(:(\d+|\*))?(/\S*)?",
                        re.IGNORECASE)
 
+# Characters nobody confuses when reading them off a projector (no 0/O, 1/I/L): worker names and
+# the join codes built on them use only these.
+WORKER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NP_")
@@ -56,9 +60,29 @@ class Settings(BaseSettings):
     # CPU work (frames, stream commands) runs on this many threads; each client has one turn
     # at a time, in its requests, frames and commands alike, so one client cannot take them all.
     work_threads: int = 2
+    # Serving a lecture hall (README, "Serving a lecture hall"). A worker admits at most
+    # `capacity` sessions in use at once (watched by a page, or used in the last minute); past
+    # it a new session is refused with 503 and Retry-After instead of slowing every student.
+    capacity: int = 150
+    # The worker's name when several run behind the proxy: two characters of WORKER_ALPHABET
+    # that start every id and join code it hands out, so the proxy routes them to it. "" (the
+    # default, `make run`) for one process.
+    worker_name: str = ""
+    # A session's journal (its configuration and every change, with the step it came at) lets a
+    # page recreate the run elsewhere when its worker is gone; past this size it stops growing
+    # and the run can only start over from its settings.
+    max_journal_bytes: int = 1024 * 1024
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"
+
+    @field_validator("worker_name")
+    @classmethod
+    def _worker_name(cls, value: str) -> str:
+        if value and (len(value) != 2 or any(ch not in WORKER_ALPHABET for ch in value)):
+            raise ValueError(f"worker_name is two characters of {WORKER_ALPHABET} (e.g. WA), or empty "
+                             f"for a single process; not {value!r}")
+        return value
 
     @field_validator("frame_ancestors")
     @classmethod

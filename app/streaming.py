@@ -1,7 +1,7 @@
 """The live stream of a session: one WebSocket per open page, frames rendered on work threads.
 
-Clients send small JSON commands; the server answers with `frame`, `status`, `config` and
-`error` messages (an error about the connection carries a `code`: `session_gone` before the
+Clients send small JSON commands; the server answers with `frame`, `status`, `config`,
+`journal` and `error` messages (an error about the connection carries a `code`: `session_gone` before the
 socket closes with 4404, `too_many_streams` before 4429). A socket's reader never waits for
 the work its commands ask: commands wait in a short queue (NP_MAX_QUEUED_COMMANDS, their steps
 counted against NP_MAX_WORK_PER_CALL together) and a second task runs them in order; when the
@@ -12,6 +12,11 @@ runs as a job of app.work in the client's turn, never on the event loop. A frame
 and encoded once, on a work thread, and the same text goes to every watcher; each watcher keeps
 only the newest frame, so a slow page gets fewer, fresher frames. A frame larger than
 NP_MAX_FRAME_BYTES is not sent: the session pauses and its pages are told what to lower.
+
+Every frame carries `units` (work run so far); a `journal` message (on connect and after every
+change) carries what rebuilds the run (app.journal). A page whose worker is gone creates the run
+again from the journal's `base` and sends `{"type": "replay", "events": [...], "units": n}` to
+the new session: the same changes at the same points, then a fast-forward to the same unit.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
 from app.encoding import finite
 from app.errors import describe
+from app.journal import ReplayIn
 from app.limits import JSONShapeError, client_key, parse_checked
 from app.sessions import Session
 from app.settings import Settings
@@ -70,7 +76,11 @@ class Speed(BaseModel):
     steps_per_frame: int = Field(ge=1, strict=True)
 
 
-Command = Annotated[Play | Pause | Step | Reset | SetParams | Speed, Field(discriminator="type")]
+class Replay(ReplayIn):
+    type: Literal["replay"]
+
+
+Command = Annotated[Play | Pause | Step | Reset | SetParams | Speed | Replay, Field(discriminator="type")]
 _commands: TypeAdapter[Any] = TypeAdapter(Command)
 
 
@@ -197,7 +207,22 @@ def frame_text(session: Session) -> str:
     """The session's current frame, rendered and encoded (a job)."""
     with session.lock:
         frame = session.runner.frame()
-    return encode({"type": "frame", **frame})
+        units = session.runner.units
+    return encode({"type": "frame", "units": units, **frame})
+
+
+def journal_text(session: Session) -> str:
+    """The session's journal as a message (a job: the base may hold thousands of points)."""
+    with session.lock:
+        journal = session.runner.journal()
+        session.journal_sent = journal["version"]
+    return encode({"type": "journal", **journal})
+
+
+async def send_journal_if_changed(work: Work, client: str, session: Session) -> None:
+    """Tell the pages of a change made elsewhere (a REST PATCH or reset while playing)."""
+    if session.runner.version != session.journal_sent:
+        broadcast(session, await work.run(client, journal_text, session))
 
 
 def config_text(session: Session, extra: dict[str, Any] | None = None) -> str:
@@ -245,6 +270,7 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
                 session.playing = False
             session.touch()
             broadcast(session, text)
+            await send_journal_if_changed(work, client, session)
             if done:
                 broadcast(session, status_message(session))
                 break
@@ -301,6 +327,7 @@ class Connection:
         runner = asyncio.create_task(self.run_commands())
         try:
             self.sub.offer(await self.job(config_text, session))
+            self.sub.offer(await self.job(journal_text, session))
             self.sub.offer(status_message(session))
             self.sub.offer(await self.frame())
             await self.read()
@@ -401,10 +428,18 @@ class Connection:
             elif isinstance(cmd, Reset):
                 session.playing = False
                 await self.job(_locked, session, session.runner.reset)
+                broadcast(session, await self.job(journal_text, session))
                 broadcast(session, await self.frame())
             elif isinstance(cmd, SetParams):
                 changed = await self.job(_locked, session, lambda: session.runner.apply(cmd.params))
                 broadcast(session, await self.job(config_text, session, changed or {}))
+                broadcast(session, await self.job(journal_text, session))
+                broadcast(session, await self.frame())
+            elif isinstance(cmd, Replay):
+                session.playing = False
+                await self.replay(cmd)
+                broadcast(session, await self.job(config_text, session, {"replayed": True}))
+                broadcast(session, await self.job(journal_text, session))
                 broadcast(session, await self.frame())
         except (ValueError, KeyError, TypeError) as exc:
             sub.offer({"type": "error", "message": describe_error(exc)})
@@ -414,6 +449,34 @@ class Connection:
             sub.offer({"type": "error", "message": f"the command failed: {describe_error(exc)}"})
             return
         broadcast(session, status_message(session))
+
+
+    async def replay(self, cmd: Replay) -> None:
+        """Apply a journal's changes at their units, then run to `cmd.units`, in slices like any
+        step (ValueError when the session is not new or the work passes NP_MAX_WORK_PER_CALL)."""
+        session, settings = self.session, self.settings
+        rec = session.runner
+        if not rec.fresh:
+            raise ValueError("replay rebuilds a run in a session just created from the journal's base; "
+                             "this one has run or changed already")
+        spent = 0
+
+        async def run_to(target: int) -> None:
+            nonlocal spent
+            n = target - rec.units
+            if n <= 0 or rec.done:
+                return
+            spent += n * step_cost(session)
+            if spent > settings.max_work_per_call:
+                raise ValueError(
+                    f"this run is too long to replay here: {spent:.3g} units of work, more than "
+                    f"{settings.max_work_per_call:.3g} (NP_MAX_WORK_PER_CALL)")
+            await advance(self.work, self.client, session, n)
+
+        for at, params in cmd.events:
+            await run_to(at)
+            await self.job(_locked, session, lambda p=params: rec.apply(p))
+        await run_to(cmd.units)
 
 
 def _locked(session: Session, fn: Any) -> Any:
@@ -426,7 +489,8 @@ def _command_help(exc: ValidationError | None) -> str:
     return (
         f"{what}; send JSON like "
         '{"type": "play"}, {"type": "pause"}, {"type": "step", "n": 1}, {"type": "reset"}, '
-        '{"type": "set", "params": {...}} or {"type": "speed", "steps_per_frame": 10}'
+        '{"type": "set", "params": {...}}, {"type": "speed", "steps_per_frame": 10} or '
+        '{"type": "replay", "events": [[units, {...}], ...], "units": n}'
     )
 
 

@@ -246,13 +246,13 @@ class Trainer:
         """The last batch's targets as the loss took them (rows of T_train)."""
         return self.T_train[self.trace_rows]
 
+    def steps_for_epochs(self, n: int) -> int:
+        """Mini-batch updates from here to the end of the n-th epoch from now."""
+        return n * self.batches_per_epoch - self._pos // self.config.batch_size
+
     def run_epochs(self, n: int = 1) -> int:
         """Train until n more epochs have completed (or divergence)."""
-        target = self.epoch + n
-        ran = 0
-        while self.epoch < target and not self.diverged:
-            ran += self.step(self.batches_per_epoch - self._pos // self.config.batch_size)
-        return ran
+        return self.step(self.steps_for_epochs(n))
 
     # ----- reading ------------------------------------------------------------------------
     def _loss_acc(self, z: Array, T: Array) -> tuple[float, float | None]:

@@ -93,17 +93,14 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     _check_res(settings, body.include, body.res, body.neuron_res)
     session = store.get(LAB, sid)
     _check_grid_bytes(session, settings, body.include, body.res, body.neuron_res)
-    trainer = _runner(session).trainer
+    runner = _runner(session)
     with session.lock:
-        n = body.steps or (body.epochs or 0) * trainer.batches_per_epoch or 1
+        n = body.steps or (runner.trainer.steps_for_epochs(body.epochs) if body.epochs else 1)
         try:
             streaming.check_work(session, settings, n)
         except ValueError as exc:
             raise HTTPException(422, f"{exc}; call again to go on") from None
-        if body.epochs:
-            trainer.run_epochs(body.epochs)
-        else:
-            trainer.step(n)
+        runner.advance(n)  # through the session's journal, which counts the units
     return _state(session, body.include, body.res, body.neuron_res, body.precision)
 
 
