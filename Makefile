@@ -66,6 +66,9 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.optimizers
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.bench_layers
+	$(BIN)/python -m bench.bench_conv
+	$(BIN)/python -m bench.bench_selfsupervised
+	$(BIN)/python -m bench.bench_scale
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache tests/artifacts

@@ -8,7 +8,7 @@ Ids are unguessable (secrets.token_urlsafe) and come from `new_id()`, which ever
 owns uses (sessions, the scale lab's sweeps; join codes start the same way). With several
 workers behind the proxy, every id starts with its worker's two-character name
 (NP_WORKER_NAME), and the proxy sends any path with `/sessions/<id>`, `/sweeps/<id>` or
-`/join/<code>` to the worker the first two characters name (deploy/README.md).
+`/join/<code>` to the worker the first two characters name (deploy/nginx.conf.in).
 """
 
 from __future__ import annotations

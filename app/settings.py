@@ -72,6 +72,36 @@ class Settings(BaseSettings):
     # page recreate the run elsewhere when its worker is gone; past this size it stops growing
     # and the run can only start over from its settings.
     max_journal_bytes: int = 1024 * 1024
+    # Convolution lab: sizes of inputs and kernels, and what one call may compute or list.
+    max_image_side: int = 256  # height and width of any input grid, image or uploaded picture
+    max_kernel_side: int = 15  # kernel height and width
+    max_filters: int = 64  # kernels or filters in one call
+    max_channels: int = 16  # input channels of a grid
+    max_conv_work: int = 200_000_000  # multiply-adds in one call (outputs × C × kh × kw, × repeat)
+    max_trace_products: int = 50_000  # products a trace lists (and a step-by-step session holds)
+    max_conv_numbers: int = 250_000  # numbers an answer lists with format "list"
+    # The self-supervised lab: images per contrastive batch (2N views, a 2N×2N matrix a frame),
+    # probe tables and sweeps training in the background at once on this server, a sweep's size.
+    max_ssl_batch: int = 64
+    max_ssl_jobs: int = 2
+    max_ssl_sweep_runs: int = 12
+    max_ssl_sweep_steps: int = 1000
+    # The scale lab: sweeps (grids of training runs) and class experiments, owned by the worker
+    # that created them. Compute is training FLOPs (6 · multiply-accumulates · examples).
+    scale_max_sweeps: int = 500  # sweeps one worker keeps
+    scale_sweep_idle_seconds: float = 1800.0  # unwatched and unused this long: dropped
+    scale_max_cells: int = 120  # cells of one sweep
+    scale_max_width: int = 4096  # hidden units, first-layer filters or random features
+    scale_max_depth: int = 6  # hidden layers of a sweep's MLPs
+    scale_max_steps: int = 5000  # mini-batch updates of one cell
+    scale_max_cell_flops: float = 5e9  # compute of one cell (a few seconds of one core)
+    scale_max_sweep_flops: float = 5e10  # compute of all of a sweep's cells
+    scale_cache_cells: int = 5000  # results kept by (config, seed)
+    scale_lease_seconds: float = 45.0  # a student's cell returns to the pool unless renewed
+    scale_max_students: int = 500  # students in one class experiment
+    scale_cells_per_join: int = 3  # cells one join may take
+    scale_runner_threads: int = 1  # threads computing cells a sweep runs on the server
+    scale_public_url: str = ""  # the origin students' phones reach (join link, QR); "" = the page's
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"
@@ -82,6 +112,14 @@ class Settings(BaseSettings):
         if value and (len(value) != 2 or any(ch not in WORKER_ALPHABET for ch in value)):
             raise ValueError(f"worker_name is two characters of {WORKER_ALPHABET} (e.g. WA), or empty "
                              f"for a single process; not {value!r}")
+        return value
+
+    @field_validator("scale_public_url")
+    @classmethod
+    def _public_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if value and not re.fullmatch(r"https?://[\w.-]+(:\d+)?(/[\w./-]*)?", value):
+            raise ValueError(f"scale_public_url is an origin like http://192.168.1.20:8000, not {value!r}")
         return value
 
     @field_validator("frame_ancestors")

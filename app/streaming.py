@@ -13,8 +13,9 @@ and encoded once, on a work thread, and the same text goes to every watcher; eac
 only the newest frame, so a slow page gets fewer, fresher frames. A frame larger than
 NP_MAX_FRAME_BYTES is not sent: the session pauses and its pages are told what to lower.
 
-Every frame carries `units` (work run so far); a `journal` message (on connect and after every
-change) carries what rebuilds the run (app.journal). A page whose worker is gone creates the run
+Every frame carries `units` (work run so far). A page that connects with `?journal=1` also gets
+a `journal` message (after the first frame, and after every change) with what rebuilds the run
+(app.journal). A page whose worker is gone creates the run
 again from the journal's `base` and sends `{"type": "replay", "events": [...], "units": n}` to
 the new session: the same changes at the same points, then a fast-forward to the same unit.
 """
@@ -103,8 +104,9 @@ _dumps = encode  # the name the stream bench uses
 class Subscriber:
     """One connected page: the newest encoded frame plus a bounded queue of other messages."""
 
-    def __init__(self, client: str) -> None:
+    def __init__(self, client: str, journal: bool = False) -> None:
         self.client = client
+        self.journal = journal  # the page asked for journal messages (?journal=1)
         self.frame: str | None = None
         self.control: collections.deque[str] = collections.deque(maxlen=CONTROL_QUEUE)
         self.wake = asyncio.Event()
@@ -133,6 +135,12 @@ def broadcast(session: Session, message: dict[str, Any] | str) -> None:
     text = message if isinstance(message, str) else encode(message)
     for sub in list(session.subscribers):
         sub.offer(text)
+
+
+def broadcast_journal(session: Session, text: str) -> None:
+    for sub in list(session.subscribers):
+        if sub.journal:
+            sub.offer(text)
 
 
 def status_message(session: Session) -> dict[str, Any]:
@@ -221,8 +229,8 @@ def journal_text(session: Session) -> str:
 
 async def send_journal_if_changed(work: Work, client: str, session: Session) -> None:
     """Tell the pages of a change made elsewhere (a REST PATCH or reset while playing)."""
-    if session.runner.version != session.journal_sent:
-        broadcast(session, await work.run(client, journal_text, session))
+    if session.runner.version != session.journal_sent and any(s.journal for s in session.subscribers):
+        broadcast_journal(session, await work.run(client, journal_text, session))
 
 
 def config_text(session: Session, extra: dict[str, Any] | None = None) -> str:
@@ -308,7 +316,7 @@ class Connection:
     def __init__(self, ws: WebSocket, session: Session, settings: Settings, work: Work) -> None:
         self.ws, self.session, self.settings, self.work = ws, session, settings, work
         self.client = ws.scope.get("state", {}).get("client") or client_key(ws.scope)
-        self.sub = Subscriber(self.client)
+        self.sub = Subscriber(self.client, ws.query_params.get("journal") == "1")
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.queued_steps = 0
         self.quiet_until = 0.0  # quota errors are told at most once a second
@@ -327,9 +335,10 @@ class Connection:
         runner = asyncio.create_task(self.run_commands())
         try:
             self.sub.offer(await self.job(config_text, session))
-            self.sub.offer(await self.job(journal_text, session))
             self.sub.offer(status_message(session))
             self.sub.offer(await self.frame())
+            if self.sub.journal:
+                self.sub.offer(await self.job(journal_text, session))
             await self.read()
         except WebSocketDisconnect:
             pass
@@ -345,6 +354,11 @@ class Connection:
 
     async def frame(self) -> str:
         return check_frame(await self.job(frame_text, self.session), self.settings)
+
+    async def journal(self) -> None:
+        """Send the session's journal to the pages that asked for it."""
+        if any(s.journal for s in self.session.subscribers):
+            broadcast_journal(self.session, await self.job(journal_text, self.session))
 
     async def read(self) -> None:
         """Read every message as it arrives (so pings and pongs are always read), check it,
@@ -428,18 +442,18 @@ class Connection:
             elif isinstance(cmd, Reset):
                 session.playing = False
                 await self.job(_locked, session, session.runner.reset)
-                broadcast(session, await self.job(journal_text, session))
+                await self.journal()
                 broadcast(session, await self.frame())
             elif isinstance(cmd, SetParams):
                 changed = await self.job(_locked, session, lambda: session.runner.apply(cmd.params))
                 broadcast(session, await self.job(config_text, session, changed or {}))
-                broadcast(session, await self.job(journal_text, session))
+                await self.journal()
                 broadcast(session, await self.frame())
             elif isinstance(cmd, Replay):
                 session.playing = False
                 await self.replay(cmd)
                 broadcast(session, await self.job(config_text, session, {"replayed": True}))
-                broadcast(session, await self.job(journal_text, session))
+                await self.journal()
                 broadcast(session, await self.frame())
         except (ValueError, KeyError, TypeError) as exc:
             sub.offer({"type": "error", "message": describe_error(exc)})

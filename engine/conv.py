@@ -264,3 +264,31 @@ def conv2d_naive(x: Array, w: Array, b: Array | None = None, stride: int = 1,
                                 total += xp[n, c, r, q] * w[o, c, u, v]
                     out[n, o, i, j] = total
     return out
+
+
+def conv2d_taps(x: Array, w: Array, b: Array | None = None, stride: int = 1,
+                padding: int | str | tuple = 0, dilation: int = 1, mode: str = "zeros",
+                flip: bool = False) -> Array:
+    """The same as `conv2d`, summed one kernel tap (u, v) at a time, channels last:
+        out[n, i, j, :] += x_pad[n, i·s + u·d, j·s + v·d, :] @ w[:, :, u, v]ᵀ   for each (u, v).
+    Memory of one output instead of a copy of every window (kh·kw times the input), for large
+    kernels on whole images; kh·kw matrix products (C → D) over all positions at once."""
+    pads = _checked(x, w, padding, stride, dilation, mode)
+    if flip:
+        w = w[..., ::-1, ::-1]
+    D, C, kh, kw = w.shape
+    Ho = output_size(x.shape[2], kh, pads[0], stride, dilation)
+    Wo = output_size(x.shape[3], kw, pads[1], stride, dilation)
+    xt = np.ascontiguousarray(pad(x, pads, mode).transpose(0, 2, 3, 1))  # (N, Hp, Wp, C)
+    out = np.zeros((x.shape[0], Ho, Wo, D), dtype=np.result_type(x, w))
+    for u in range(kh):
+        for v in range(kw):
+            r, c = u * dilation, v * dilation
+            tap = xt[:, r : r + stride * (Ho - 1) + 1 : stride, c : c + stride * (Wo - 1) + 1 : stride]
+            if C == D == 1:  # one channel, one filter (an image filter): a scaled add
+                out += w[0, 0, u, v] * tap
+            else:
+                out += tap @ w[:, :, u, v].T
+    if b is not None:
+        out += b
+    return np.ascontiguousarray(out.transpose(0, 3, 1, 2))

@@ -22,10 +22,10 @@ def _weights(client, sid):
 def _drive(client, sid):
     """Steps, a live change, clicked points, more steps, over the socket and over REST; returns
     the last journal the socket sent and the units of the last frame."""
-    with client.websocket_connect(f"{API}/{sid}/stream") as ws:
-        journal = until(ws, "journal")
-        assert journal["units"] == 0 and journal["events"] == [] and journal["replayable"]
+    with client.websocket_connect(f"{API}/{sid}/stream?journal=1") as ws:
         assert until(ws, "frame")["units"] == 0
+        journal = until(ws, "journal")  # after the first frame
+        assert journal["units"] == 0 and journal["events"] == [] and journal["replayable"]
         ws.send_json({"type": "step", "n": 7})
         assert until(ws, "frame")["units"] == 7
         ws.send_json({"type": "set", "params": {"lr": 0.1, "optimizer": "adam", "optimizer_params": {}}})
@@ -43,9 +43,9 @@ def _drive(client, sid):
     # a REST step and PATCH count too
     client.post(f"{API}/{sid}/step", json={"steps": 4})
     client.patch(f"{API}/{sid}", json={"batch_size": 5})
-    with client.websocket_connect(f"{API}/{sid}/stream") as ws:
-        journal = until(ws, "journal")
+    with client.websocket_connect(f"{API}/{sid}/stream?journal=1") as ws:
         frame = until(ws, "frame")
+        journal = until(ws, "journal")
     assert frame["units"] == journal["units"] > 7 + 4
     assert [type(e[1]) for e in journal["events"]] == [dict, dict, dict]
     return journal, frame["units"]
@@ -55,8 +55,8 @@ def _replay(client, journal, units):
     created = client.post(API, json=journal["base"])
     assert created.status_code == 201, created.text
     new = created.json()["id"]
-    with client.websocket_connect(f"{API}/{new}/stream") as ws:
-        until(ws, "frame")
+    with client.websocket_connect(f"{API}/{new}/stream?journal=1") as ws:
+        until(ws, "journal")
         ws.send_json({"type": "replay", "events": journal["events"], "units": units})
         config = until(ws, "config")
         assert config["replayed"] is True
@@ -76,7 +76,8 @@ def test_a_replayed_run_has_the_same_weights_at_the_same_step(client):
 
 def test_a_reset_starts_the_journal_over_from_the_current_settings(client):
     sid = client.post(API, json={"hidden": [3]}).json()["id"]
-    with client.websocket_connect(f"{API}/{sid}/stream") as ws:
+    with client.websocket_connect(f"{API}/{sid}/stream?journal=1") as ws:
+        until(ws, "journal")
         ws.send_json({"type": "set", "params": {"lr": 0.3}})
         until(ws, "journal")
         ws.send_json({"type": "step", "n": 3})
@@ -89,8 +90,8 @@ def test_a_reset_starts_the_journal_over_from_the_current_settings(client):
 
 def test_replay_only_rebuilds_a_new_session_and_says_what_is_wrong(client):
     sid = client.post(API, json={"hidden": [3]}).json()["id"]
-    with client.websocket_connect(f"{API}/{sid}/stream") as ws:
-        until(ws, "frame")
+    with client.websocket_connect(f"{API}/{sid}/stream?journal=1") as ws:
+        until(ws, "journal")
         ws.send_json({"type": "step", "n": 2})
         until(ws, "frame")
         ws.send_json({"type": "replay", "events": [], "units": 5})
@@ -104,7 +105,7 @@ def test_replay_only_rebuilds_a_new_session_and_says_what_is_wrong(client):
 def test_replay_past_the_work_budget_is_refused(client_with):
     client = client_with(max_work_per_call=10_000)
     sid = client.post(API, json={"hidden": [3]}).json()["id"]
-    with client.websocket_connect(f"{API}/{sid}/stream") as ws:
+    with client.websocket_connect(f"{API}/{sid}/stream?journal=1") as ws:
         ws.send_json({"type": "replay", "events": [], "units": 1000})
         assert "NP_MAX_WORK_PER_CALL" in until(ws, "error")["message"]
 

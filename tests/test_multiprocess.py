@@ -77,7 +77,7 @@ def hall(tmp_path: Path) -> Iterator[Hall]:
 
 
 def ws_url(hall: Hall, sid: str) -> str:
-    return f"ws://127.0.0.1:{hall.port}{API}/{sid}/stream"
+    return f"ws://127.0.0.1:{hall.port}{API}/{sid}/stream?journal=1"
 
 
 def receive(ws, kind: str, limit: int = 200) -> dict:
@@ -135,7 +135,7 @@ def test_two_workers_share_sessions_and_a_killed_one_recovers_by_replay(hall: Ha
     rebuilt = created.json()["id"]
     assert rebuilt.startswith("WA")
     with connect(ws_url(hall, rebuilt)) as ws:
-        receive(ws, "frame")
+        receive(ws, "journal")
         ws.send(json.dumps({"type": "replay", "events": journals[b]["events"], "units": last_b["units"]}))
         assert receive(ws, "config")["replayed"] is True
         frame = receive(ws, "frame")

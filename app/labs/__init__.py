@@ -26,6 +26,15 @@ LABS: list[Lab] = [
     Lab("optimizers", "Optimizers race",
         "GD, momentum, AdaGrad, RMSProp and Adam on loss surfaces; step size and stopping.",
         "SGD, momentum and adaptive methods"),
+    Lab("convolution", "Convolution",
+        "A kernel sliding step by step, classic kernels on real photos, a conv layer's volume and weights.",
+        "The convolution"),
+    Lab("selfsupervised", "Self-supervised learning",
+        "Contrastive learning without labels: two views of a digit pulled together, the batch pushed apart.",
+        "Scaling vision: self-supervised learning"),
+    Lab("scale", "The era of scale",
+        "Scaling curves and double descent, measured by the class itself: every student trains one cell.",
+        "2020+: the era of scale"),
 ]
 
 BY_SLUG = {lab.slug: lab for lab in LABS}
