@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from engine.mlp import MLP
-from tests.streams import until
 
 API = "/api/v1/mlp/sessions"
 
@@ -62,7 +61,8 @@ def test_a_stuck_run_is_diagnosed_in_steps_and_frames(client):
     assert any("learning rate 10" in m for m in d["messages"])
     assert len(d["grad_norms"]) == 3 and d["units"] == [4, 2]
     with client.websocket_connect(f"{API}/{sid}/stream") as ws:
-        frame = until(ws, "frame")
+        msgs = [ws.receive_json() for _ in range(3)]
+    frame = next(m for m in msgs if m["type"] == "frame")
     assert frame["diagnosis"]["state"] == "warning"
     healthy = _create(client, dataset="circle")["id"]
     d = client.post(f"{API}/{healthy}/step", json={"epochs": 30, "include": ["diagnosis"]}).json()
