@@ -126,10 +126,13 @@ class SessionStore:
             return
         in_use = self.in_use()
         if in_use >= self.capacity:
+            playing = sum(1 for s in self._sessions.values() if s.playing)
             raise HTTPException(
                 status.HTTP_503_SERVICE_UNAVAILABLE,
-                f"the server is full: {in_use} students are playing; retry in a moment "
-                f"(this server admits {self.capacity} at once, NP_CAPACITY)",
+                [{"loc": [], "type": "server_full",
+                  "ctx": {"sessions": in_use, "playing": playing, "capacity": self.capacity},
+                  "msg": f"the server is full: {in_use} students are playing; retry in a moment "
+                         f"(this server admits {self.capacity} at once, NP_CAPACITY)"}],
                 headers={"Retry-After": "20"},
             )
 

@@ -145,7 +145,9 @@ def test_past_capacity_a_new_session_is_refused_with_503_and_retry_after(client_
     refused = client.post(API, json={"hidden": [3]})
     assert refused.status_code == 503
     assert int(refused.headers["Retry-After"]) > 0
-    msg = refused.json()["detail"][0]["msg"]
+    problem = refused.json()["detail"][0]
+    assert problem["type"] == "server_full" and problem["ctx"]["capacity"] == 2
+    msg = problem["msg"]
     assert msg.startswith("the server is full: 2 students are playing; retry in a moment")
     assert "NP_CAPACITY" in msg
     assert client.get("/healthz").status_code == 200

@@ -94,6 +94,9 @@ async function start(params, { weights = null, progress = null } = {}) {
   state.stream = openStream(`${API}/sessions/${body.id}/stream`, {
     config: onConfig, frame: onFrame, status: onStatus,
     error: (msg) => { showMessage(msg.message); showControls(form, state.params, state.config?.resolved); },
+    session: (id) => { state.session = id; }, // the run was rebuilt elsewhere (stream.js)
+    rebuilt: () => showMessage("The server process that ran this lab stopped: the run was rebuilt on "
+      + "another one and brought back to the same step.", "info"),
   });
 }
 

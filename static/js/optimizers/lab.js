@@ -245,6 +245,7 @@ async function connect() {
   if (!r.ok) return message(detail(data));
   sid = data.id;
   stream = openStream(`${API}/sessions/${sid}/stream`, {
+    session: (id) => { sid = id; }, // the run was rebuilt elsewhere (stream.js)
     frame: onFrame,
     status: (m) => { playing = m.playing; done = m.done; showPlaying(); },
     error: (m) => message(m.message),

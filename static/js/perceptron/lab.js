@@ -182,6 +182,7 @@ async function start(state = null) {
   sid = body.id;
   data = body.config.data;
   stream = openStream(`/api/v1/perceptron/sessions/${sid}/stream`, {
+    session: (id) => { sid = id; }, // the run was rebuilt elsewhere (stream.js)
     config: (m) => { data = m.config.data; if (importing && m.reset) importing.configured = true; },
     frame: (m) => {
       frame = m;
