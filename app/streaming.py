@@ -34,7 +34,7 @@ from typing import Annotated, Any, Literal
 from fastapi import WebSocket, WebSocketDisconnect
 from pydantic import BaseModel, Field, TypeAdapter, ValidationError
 
-from app.encoding import finite
+from app.encoding import binary_message, finite
 from app.errors import describe
 from app.journal import ReplayIn
 from app.limits import JSONShapeError, client_key, parse_checked
@@ -48,6 +48,7 @@ BOOT = secrets.token_hex(6)  # this server process: a page that sees it change k
 SLICE_SECONDS = 0.05  # a job trains at most about this long before others get their turn
 BIG_MESSAGE = 64 * 1024  # a message longer than this is parsed off the event loop
 CONTROL_QUEUE = 64  # messages other than frames a page may leave unread before the oldest go
+DETAIL_EVERY = 4  # while playing, one frame in this many carries a runner's slow-changing detail
 
 
 class Play(BaseModel):
@@ -101,23 +102,54 @@ def encode(message: dict[str, Any]) -> str:
 _dumps = encode  # the name the stream bench uses
 
 
+class Frame:
+    """One rendered frame, encoded once for every page that watches it: as JSON text, and as one
+    compressed binary message for pages that asked for binary frames (`?frames=binary`). Both
+    are made on a work thread when someone needs them; a form nobody needed then is made on
+    demand (a page that connected in between)."""
+
+    __slots__ = ("data", "message", "text")
+
+    def __init__(self, message: dict[str, Any], text: bool = True, binary: bool = False) -> None:
+        self.message = message
+        self.text = encode(message) if text else None
+        self.data = binary_message(message) if binary else None
+
+    def for_page(self, binary: bool) -> str | bytes:
+        if binary:
+            if self.data is None:
+                self.data = binary_message(self.message)
+            return self.data
+        if self.text is None:
+            self.text = encode(self.message)
+        return self.text
+
+    @property
+    def size(self) -> int:
+        return max(len(self.text or ""), len(self.data or b""))
+
+
 class Subscriber:
     """One connected page: the newest encoded frame plus a bounded queue of other messages."""
 
-    def __init__(self, client: str, journal: bool = False) -> None:
+    def __init__(self, client: str, journal: bool = False, binary: bool = False) -> None:
         self.client = client
         self.journal = journal  # the page asked for journal messages (?journal=1)
-        self.frame: str | None = None
+        self.binary = binary  # the page asked for binary frames (?frames=binary)
+        self.frame: str | bytes | None = None
         self.control: collections.deque[str] = collections.deque(maxlen=CONTROL_QUEUE)
         self.wake = asyncio.Event()
 
-    def offer(self, message: dict[str, Any] | str) -> None:
+    def offer(self, message: dict[str, Any] | str | Frame) -> None:
         """Queue a message for this page (on the event loop); a frame replaces an unsent one."""
-        text = message if isinstance(message, str) else encode(message)
-        if text.startswith('{"type":"frame"'):
-            self.frame = text
+        if isinstance(message, Frame):
+            self.frame = message.for_page(self.binary)
         else:
-            self.control.append(text)
+            text = message if isinstance(message, str) else encode(message)
+            if text.startswith('{"type":"frame"'):
+                self.frame = text
+            else:
+                self.control.append(text)
         self.wake.set()
 
     async def pump(self, ws: WebSocket) -> None:
@@ -128,11 +160,14 @@ class Subscriber:
                 await ws.send_text(self.control.popleft())
             if self.frame is not None:
                 frame, self.frame = self.frame, None
-                await ws.send_text(frame)
+                if isinstance(frame, bytes):
+                    await ws.send_bytes(frame)
+                else:
+                    await ws.send_text(frame)
 
 
-def broadcast(session: Session, message: dict[str, Any] | str) -> None:
-    text = message if isinstance(message, str) else encode(message)
+def broadcast(session: Session, message: dict[str, Any] | str | Frame) -> None:
+    text = message if isinstance(message, str | Frame) else encode(message)
     for sub in list(session.subscribers):
         sub.offer(text)
 
@@ -211,12 +246,26 @@ def _advance_slice(session: Session, n: int, only_playing: bool = False) -> tupl
     return ran, ran >= n
 
 
-def frame_text(session: Session) -> str:
-    """The session's current frame, rendered and encoded (a job)."""
+def frame_job(session: Session, text: bool = True, binary: bool = False, light: bool = False) -> Frame:
+    """The session's current frame, rendered and encoded in the forms asked for (a job). A
+    `light` frame is the runner's `light_frame()` when it has one: the slow-changing detail
+    (thumbnails, history) left out, the page keeping the last it got."""
     with session.lock:
-        frame = session.runner.frame()
+        render = getattr(session.runner, "light_frame", None) if light else None
+        frame = render() if render is not None else session.runner.frame()
         units = session.runner.units
-    return encode({"type": "frame", "units": units, **frame})
+    return Frame({"type": "frame", "units": units, **frame}, text, binary)
+
+
+def frame_text(session: Session) -> str:
+    """The session's current frame as JSON text (a job)."""
+    return frame_job(session).text or ""
+
+
+def forms(session: Session) -> tuple[bool, bool]:
+    """(text, binary): which encodings the pages watching `session` want."""
+    subs = list(session.subscribers)
+    return any(not s.binary for s in subs) or not subs, any(s.binary for s in subs)
 
 
 def journal_text(session: Session) -> str:
@@ -243,13 +292,13 @@ class FrameTooLarge(ValueError):
     pass
 
 
-def check_frame(text: str, settings: Settings) -> str:
-    if len(text) > settings.max_frame_bytes:
+def check_frame(frame: Frame, settings: Settings) -> Frame:
+    if frame.size > settings.max_frame_bytes:
         raise FrameTooLarge(
-            f"a frame of this session is {len(text) / 1e6:.1f} MB, more than "
+            f"a frame of this session is {frame.size / 1e6:.1f} MB, more than "
             f"{settings.max_frame_bytes / 1e6:.1f} MB (NP_MAX_FRAME_BYTES): lower the grid resolution "
             "(res, neuron_res) or the network's size")
-    return text
+    return frame
 
 
 async def advance(work: Work, client: str, session: Session, n: int, only_playing: bool = False) -> int:
@@ -266,13 +315,16 @@ async def advance(work: Work, client: str, session: Session, n: int, only_playin
 # ----- playing ---------------------------------------------------------------------------------------
 async def _play(session: Session, settings: Settings, work: Work, client: str) -> None:
     loop = asyncio.get_running_loop()
+    played = 0
     try:
         while session.playing:
             started = loop.time()
             await advance(work, client, session, frame_steps(session, settings), only_playing=True)
             if not session.playing:
                 break
-            text = check_frame(await work.run(client, frame_text, session), settings)
+            light = played % DETAIL_EVERY != 0
+            played += 1
+            text = check_frame(await work.run(client, frame_job, session, *forms(session), light), settings)
             done = bool(session.runner.done)
             if done:
                 session.playing = False
@@ -316,7 +368,8 @@ class Connection:
     def __init__(self, ws: WebSocket, session: Session, settings: Settings, work: Work) -> None:
         self.ws, self.session, self.settings, self.work = ws, session, settings, work
         self.client = ws.scope.get("state", {}).get("client") or client_key(ws.scope)
-        self.sub = Subscriber(self.client, ws.query_params.get("journal") == "1")
+        query = ws.query_params
+        self.sub = Subscriber(self.client, query.get("journal") == "1", query.get("frames") == "binary")
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.queued_steps = 0
         self.quiet_until = 0.0  # quota errors are told at most once a second
@@ -352,8 +405,8 @@ class Connection:
             await asyncio.sleep(0.05)  # let the last answers go out
             pump.cancel()
 
-    async def frame(self) -> str:
-        return check_frame(await self.job(frame_text, self.session), self.settings)
+    async def frame(self) -> Frame:
+        return check_frame(await self.job(frame_job, self.session, *forms(self.session)), self.settings)
 
     async def journal(self) -> None:
         """Send the session's journal to the pages that asked for it."""

@@ -87,7 +87,9 @@ def cpu_and_rss(pids: list[int]) -> tuple[float, int]:
 
 
 class Server:
-    def __init__(self, mode: str, workers: int, idle: float, env_extra: dict[str, str]) -> None:
+    def __init__(
+        self, mode: str, workers: int, idle: float, env_extra: dict[str, str], ws_deflate: str
+    ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         env = {
@@ -109,6 +111,8 @@ class Server:
                 str(self.port),
                 "--log-level",
                 "warning",
+                "--ws-per-message-deflate",
+                ws_deflate,
             ]
         else:  # as `make serve`
             self.run_dir = tempfile.mkdtemp(prefix="classroom-")
@@ -122,6 +126,8 @@ class Server:
                 str(self.port),
                 "--run-dir",
                 self.run_dir,
+                "--ws-per-message-deflate",
+                ws_deflate,
             ]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
         deadline = time.monotonic() + 120
@@ -166,7 +172,9 @@ class Student:
     refused: str = ""
 
 
-async def student(s: Student, url: str, config: dict, start: float, end: float, deflate: bool) -> None:
+async def student(
+    s: Student, url: str, config: dict, start: float, end: float, deflate: bool, frames: str
+) -> None:
     local = address(s.index)
     transport = httpx.AsyncHTTPTransport(local_address=local)
     async with httpx.AsyncClient(base_url=url, transport=transport, timeout=60) as http:
@@ -180,7 +188,8 @@ async def student(s: Student, url: str, config: dict, start: float, end: float, 
             return
         body = r.json()
         sid, per_epoch = body["id"], body["config"]["resolved"]["batches_per_epoch"]
-        ws_url = url.replace("http", "ws", 1) + f"{API}/{sid}/stream"
+        query = "?journal=1&frames=binary" if frames == "binary" else "?journal=1"
+        ws_url = url.replace("http", "ws", 1) + f"{API}/{sid}/stream{query}"
         try:
             async with connect(
                 ws_url,
@@ -266,7 +275,14 @@ class Result:
 
 
 async def run_class(
-    server: Server, n: int, seconds: float, warmup: float, config: dict, deflate: bool, ramp: float
+    server: Server,
+    n: int,
+    seconds: float,
+    warmup: float,
+    config: dict,
+    deflate: bool,
+    ramp: float,
+    frames: str,
 ) -> tuple[list[Student], list[float], list[float], list[tuple]]:
     t0 = time.monotonic()
     start, end = t0 + ramp + warmup, t0 + ramp + warmup + seconds
@@ -280,7 +296,7 @@ async def run_class(
 
     async def later(s: Student) -> None:
         await asyncio.sleep(ramp * s.index / max(1, n))  # students arrive over `ramp` seconds
-        await student(s, server.url, config, start, end, deflate)
+        await student(s, server.url, config, start, end, deflate, frames)
 
     async def probes() -> tuple[list[float], list[float]]:
         await asyncio.sleep(max(0.0, start - time.monotonic()))
@@ -297,7 +313,7 @@ async def run_class(
 def measure(server: Server, n: int, args: argparse.Namespace, config: dict) -> Result:
     _, rss_start = cpu_and_rss(server.pids())
     students, step, health, samples = asyncio.run(
-        run_class(server, n, args.seconds, args.warmup, config, not args.no_deflate, args.ramp)
+        run_class(server, n, args.seconds, args.warmup, config, not args.no_deflate, args.ramp, args.frames)
     )
     window = [s for s in samples if s[0] >= samples[0][0] + args.ramp + args.warmup] or samples
     span = window[-1][0] - window[0][0] or 1.0
@@ -389,6 +405,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--env", action="append", default=[], help="NAME=VALUE for the server, e.g. NP_CAPACITY=50"
     )
+    parser.add_argument(
+        "--ws-deflate",
+        choices=["true", "false"],
+        default="false",
+        help="the server's per-message deflate (off in make run/serve: binary frames come compressed)",
+    )
+    parser.add_argument(
+        "--frames", choices=["binary", "json"], default="binary", help="binary as the MLP page asks, or JSON"
+    )
     args = parser.parse_args(argv)
     hidden = [int(h) for h in args.hidden.split(",") if h]
     config = {"dataset": args.dataset, "hidden": hidden}
@@ -408,7 +433,7 @@ def main(argv: list[str] | None = None) -> None:
     )
     rows = []
     for n in [int(c) for c in args.clients.split(",")]:
-        server = Server(args.mode, args.workers, args.idle, env_extra)
+        server = Server(args.mode, args.workers, args.idle, env_extra, args.ws_deflate)
         try:
             rows.append(row(measure(server, n, args, config), network, where))
         finally:

@@ -53,15 +53,15 @@ def find_nginx() -> str | None:
 
 
 class Worker:
-    def __init__(self, name: str, port: int, env: dict[str, str]) -> None:
-        self.name, self.port, self.env = name, port, env
+    def __init__(self, name: str, port: int, env: dict[str, str], ws_deflate: str = "false") -> None:
+        self.name, self.port, self.env, self.ws_deflate = name, port, env, ws_deflate
         self.proc: subprocess.Popen[bytes] | None = None
         self.restarts = 0
 
     def start(self) -> None:
         cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
                "--port", str(self.port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
-               "--no-access-log"]
+               "--no-access-log", "--ws-per-message-deflate", self.ws_deflate]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**self.env, "NP_WORKER_NAME": self.name})
 
     def ready(self) -> bool:
@@ -82,7 +82,8 @@ class Server:
         self.run_dir = Path(args.run_dir or tempfile.mkdtemp(prefix="playground-"))
         self.run_dir.mkdir(parents=True, exist_ok=True)
         env = {**os.environ, **ONE_THREAD}
-        self.workers = [Worker(name, free_port(), env) for name in worker_names(args.workers)]
+        self.workers = [Worker(name, free_port(), env, args.ws_per_message_deflate)
+                        for name in worker_names(args.workers)]
         self.nginx: subprocess.Popen[bytes] | None = None
         self.stopping = False
 
@@ -166,6 +167,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--start-timeout", type=float, default=60.0)
     parser.add_argument("--restart-delay", type=float, default=1.0,
                         help="seconds before a dead worker restarts")
+    parser.add_argument("--ws-per-message-deflate", choices=["true", "false"], default="false",
+                        help="the workers' WebSocket compression (frames of the MLP lab come compressed)")
     args = parser.parse_args(argv)
     server = Server(args)
     signal.signal(signal.SIGTERM, server.stop)

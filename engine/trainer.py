@@ -315,12 +315,25 @@ class Trainer:
         """
         F = self._grid_features(res)
         with np.errstate(all="ignore"):
-            _, as_ = self.model.forward(F)
-        out = as_[-1]
+            _, as_ = self.model.forward(F, np.float32)  # a picture: see MLP.forward
         result: dict[str, Any] = {
             "inputs": F.T.reshape(-1, res, res),
             "neurons": [a.T.reshape(-1, res, res) for a in as_[:-1]],
+            **self._output_maps(as_[-1], res),
         }
+        return result
+
+    def output_grid(self, res: int) -> dict[str, Any]:
+        """Only `output` (and `confidence` for K classes) of grids(res): what a frame draws
+        largest, without the thumbnails."""
+        with np.errstate(all="ignore"):
+            out = self.model.forward(self._grid_features(res), np.float32)[1][-1]
+        maps = self._output_maps(out, res)
+        maps.pop("probabilities", None)
+        return maps
+
+    def _output_maps(self, out: Array, res: int) -> dict[str, Array]:
+        result: dict[str, Array] = {}
         loss = self.config.resolved_loss
         if loss == "softmax_ce":
             result["output"] = np.argmax(out, axis=1).reshape(res, res)

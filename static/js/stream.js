@@ -6,6 +6,11 @@
 // the last frame it showed, then plays on if it played. The lab hears the new session's id
 // through its `session(id)` handler; everything else (its handlers, the stream object it
 // holds) stays the same.
+//
+// With {binary: true} the page asks for binary frames: one deflate-compressed message a frame,
+// a JSON header then the grids' raw bytes (app/encoding.py binary_message). They arrive as the
+// same objects as JSON frames, each grid with `bytes` (a Uint8Array) instead of base64 `data`;
+// grid.js reads either.
 
 export function wsURL(path) {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -22,10 +27,10 @@ function parts(path) {
 
 /**
  * openStream("/api/v1/mlp/sessions/ID/stream", {frame, status, config, error, open, close,
- * session, rebuilt}) returns {send(command), close()}. Commands sent while connecting wait in
+ * session, rebuilt}, {binary}) returns {send(command), close()}. Commands sent while connecting wait in
  * a queue. `session(id)` hears the id of a rebuilt run; `rebuilt({units})` that it is back.
  */
-export function openStream(path, handlers = {}) {
+export function openStream(path, handlers = {}, { binary = false } = {}) {
   let ws = null;
   let closed = false;
   let retry = 500;
@@ -33,21 +38,32 @@ export function openStream(path, handlers = {}) {
   let units = 0; // of the last frame shown
   let playing = false;
   let rebuilding = false;
+  let order = Promise.resolve(); // messages are handled in the order they came, binary ones too
   const pending = [];
 
+  function handle(msg) {
+    if (msg.type === "journal") journal = msg;
+    else if (msg.type === "frame" && Number.isInteger(msg.units)) units = msg.units;
+    else if (msg.type === "status" && !rebuilding) playing = msg.playing;
+    handlers[msg.type]?.(msg);
+  }
+
   function connect() {
-    ws = new WebSocket(wsURL(`${path}?journal=1`));
+    ws = new WebSocket(wsURL(`${path}?journal=1${binary ? "&frames=binary" : ""}`));
+    ws.binaryType = "arraybuffer";
     ws.onopen = () => {
       retry = 500;
       while (pending.length) ws.send(pending.shift());
       handlers.open?.();
     };
     ws.onmessage = (ev) => {
-      const msg = JSON.parse(ev.data);
-      if (msg.type === "journal") journal = msg;
-      else if (msg.type === "frame" && Number.isInteger(msg.units)) units = msg.units;
-      else if (msg.type === "status" && !rebuilding) playing = msg.playing;
-      handlers[msg.type]?.(msg);
+      if (typeof ev.data === "string") {
+        const msg = JSON.parse(ev.data);
+        order = order.then(() => handle(msg));
+      } else {
+        const decoded = decodeBinary(ev.data);
+        order = order.then(() => decoded).then(handle, (err) => console.warn("a frame could not be read", err));
+      }
     };
     ws.onclose = (ev) => {
       handlers.close?.(ev);
@@ -111,4 +127,31 @@ export function openStream(path, handlers = {}) {
     },
     close() { closed = true; ws?.close(); },
   };
+}
+
+/** A binary frame (zlib: header length, JSON header, grid bytes) as the object JSON would give. */
+export async function decodeBinary(buffer) {
+  const inflated = new Blob([buffer]).stream().pipeThrough(new DecompressionStream("deflate"));
+  const bytes = new Uint8Array(await new Response(inflated).arrayBuffer());
+  const n = new DataView(bytes.buffer, bytes.byteOffset).getUint32(0, true);
+  const msg = JSON.parse(new TextDecoder().decode(bytes.subarray(4, 4 + n)));
+  attachBlobs(msg, bytes, 4 + n);
+  return msg;
+}
+
+function attachBlobs(obj, bytes, base) {
+  if (Array.isArray(obj)) {
+    if (obj.length && typeof obj[0] === "object") for (const v of obj) if (v) attachBlobs(v, bytes, base);
+    return;
+  }
+  if (obj.blob) {
+    const [offset, length] = obj.blob;
+    obj.bytes = bytes.subarray(base + offset, base + offset + length);
+    delete obj.blob;
+    return;
+  }
+  for (const key in obj) {
+    const v = obj[key];
+    if (v && typeof v === "object") attachBlobs(v, bytes, base);
+  }
 }

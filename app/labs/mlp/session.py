@@ -201,9 +201,21 @@ def metrics_out(trainer: Trainer) -> dict[str, Any]:
     })
 
 
+def output_grid_out(trainer: Trainer, res: int) -> dict[str, Any]:
+    """Only the output map at `res` (a light frame's grids)."""
+    g = trainer.output_grid(res)
+    out: dict[str, Any] = {"extent": [-datasets.DOMAIN, datasets.DOMAIN]}
+    if "confidence" in g:
+        out["output"] = encoding.labels(g["output"])
+        out["confidence"] = encoding.grid(g["confidence"], 0.0, 1.0)
+    else:
+        out["output"] = encoding.grid(g["output"], -1.0, 1.0)
+    return out
+
+
 def grids_out(trainer: Trainer, res: int, neuron_res: int) -> dict[str, Any]:
     """Output grid at `res`, features and neurons at `neuron_res`, quantized to uint8."""
-    g = trainer.grids(res)
+    g = trainer.grids(res) if neuron_res == res else trainer.output_grid(res)
     out: dict[str, Any] = {"extent": [-datasets.DOMAIN, datasets.DOMAIN]}
     if "confidence" in g:
         out["output"] = encoding.labels(g["output"])
@@ -344,6 +356,15 @@ class MLPRunner:
 
     def frame(self) -> dict[str, Any]:
         return snapshot(self.trainer, self.FRAME, self.view.res, self.view.neuron_res)
+
+    def light_frame(self) -> dict[str, Any]:
+        """A frame while playing, three of every four: the output map, metrics, weights and
+        diagnosis, without what changes slowly or is drawn small (the features' and neurons'
+        thumbnails, each class's map, the loss history), which the page keeps from the last full
+        frame; its loss chart goes on from the metrics. A third of the bytes, less work."""
+        out = snapshot(self.trainer, ("metrics", "weights", "diagnosis"))
+        out["grids"] = output_grid_out(self.trainer, self.view.res)
+        return out
 
     def describe(self) -> dict[str, Any]:
         return {**config_out(self.cfg, self.trainer), "data": data_out(self.trainer)}

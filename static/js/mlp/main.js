@@ -97,7 +97,7 @@ async function start(params, { weights = null, progress = null } = {}) {
     session: (id) => { state.session = id; }, // the run was rebuilt elsewhere (stream.js)
     rebuilt: () => showMessage("The server process that ran this lab stopped: the run was rebuilt on "
       + "another one and brought back to the same step.", "info"),
-  });
+  }, { binary: true });
 }
 
 function send(command) {
@@ -137,8 +137,21 @@ function structureOf(config) {
 }
 
 function onFrame(msg) {
+  // While playing, three frames in four are light (app/labs/mlp/session.py light_frame): they
+  // bring the output map, metrics and weights; the thumbnails and the loss history stay those
+  // of the last full frame, and the chart goes on from the metrics.
+  const prev = state.frame;
+  if (prev?.grids && msg.grids && !msg.grids.neurons) msg.grids = { ...prev.grids, ...msg.grids };
+  if (!msg.history && prev?.history) msg.history = withPoint(prev.history, msg.metrics);
   state.frame = msg;
   queueDraw();
+}
+
+function withPoint(h, m) {
+  const last = h.epochs[h.epochs.length - 1];
+  if (!m || m.epoch <= last) return h;
+  return { epochs: [...h.epochs, m.epoch], train_loss: [...h.train_loss, m.train_loss],
+    test_loss: [...h.test_loss, m.test_loss] };
 }
 
 function onStatus(msg) {
