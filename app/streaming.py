@@ -257,6 +257,15 @@ def frame_job(session: Session, text: bool = True, binary: bool = False, light: 
     return Frame({"type": "frame", "units": units, **frame}, text, binary)
 
 
+def _play_job(session: Session, n: int, text: bool, binary: bool, light: bool) -> tuple[int, Frame | None]:
+    """Up to n units of a playing session and, once they ran (or the run is over), its frame, in
+    one job: (units run, the frame or None when more units are left or it was paused)."""
+    ran, finished = _advance_slice(session, n, only_playing=True)
+    if not finished or not session.playing:
+        return ran, None
+    return ran, frame_job(session, text, binary, light)
+
+
 def frame_text(session: Session) -> str:
     """The session's current frame as JSON text (a job)."""
     return frame_job(session).text or ""
@@ -319,12 +328,15 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
     try:
         while session.playing:
             started = loop.time()
-            await advance(work, client, session, frame_steps(session, settings), only_playing=True)
-            if not session.playing:
-                break
             light = played % DETAIL_EVERY != 0
             played += 1
-            text = check_frame(await work.run(client, frame_job, session, *forms(session), light), settings)
+            left, frame = frame_steps(session, settings), None
+            while frame is None and session.playing:  # a frame's steps and the frame: one job
+                ran, frame = await work.run(client, _play_job, session, left, *forms(session), light)
+                left -= ran
+            if frame is None:
+                break
+            text = check_frame(frame, settings)
             done = bool(session.runner.done)
             if done:
                 session.playing = False

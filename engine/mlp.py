@@ -121,6 +121,17 @@ class MLP:
     def predict(self, X: Array) -> Array:
         return self.forward(X)[1][-1]
 
+    def output(self, X: Array, dtype: type = np.float32) -> Array:
+        """The output layer's activations only, as forward()'s last, in `dtype` (see forward):
+        nothing else kept, each layer's sum formed in place, for pictures of the output."""
+        a = X.astype(dtype, copy=False)
+        f, last = self.act.output, len(self.W) - 1
+        for l, (W, b) in enumerate(zip(self.W, self.b, strict=True)):
+            z = a @ W.astype(dtype)
+            z += b.astype(dtype)
+            a = f(z) if l < last else self._out_fn(z)
+        return a
+
     def backward(
         self, X: Array, zs: list[Array], as_: list[Array], dz_out: Array
     ) -> tuple[list[Array], list[Array], list[Array]]:

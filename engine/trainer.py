@@ -327,7 +327,7 @@ class Trainer:
         """Only `output` (and `confidence` for K classes) of grids(res): what a frame draws
         largest, without the thumbnails."""
         with np.errstate(all="ignore"):
-            out = self.model.forward(self._grid_features(res), np.float32)[1][-1]
+            out = self.model.output(self._grid_features(res))
         maps = self._output_maps(out, res)
         maps.pop("probabilities", None)
         return maps
