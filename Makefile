@@ -30,7 +30,7 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.installed
 	@echo "Neural Playground on http://$(HOST):$(PORT)"
-	$(ONE_THREAD) $(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT)
+	$(ONE_THREAD) $(BIN)/uvicorn app.main:app --host $(HOST) --port $(PORT) --ws-per-message-deflate false
 
 serve: $(VENV)/.installed proxy-deps
 	$(ONE_THREAD) $(BIN)/python -m deploy.serve --workers $(WORKERS) --host $(HOST) --port $(PORT)
@@ -65,6 +65,7 @@ bench: $(VENV)/.installed
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.optimizers
 	$(BIN)/python -m bench.stream
+	$(BIN)/python -m bench.classroom --clients 25,100 --seconds 30 --mode serve --workers 2
 	$(BIN)/python -m bench.bench_layers
 	$(BIN)/python -m bench.bench_conv
 	$(BIN)/python -m bench.bench_selfsupervised

@@ -360,7 +360,7 @@ def measure(server: Server, n: int, args: argparse.Namespace, config: dict) -> R
 HEADER = (
     "| students | network | server | frames/s each (median / p5) | total frames/s | worst gap | "
     "KB/s each | frame KB | REST step ms (median / p99) | /healthz ms (median / p99 / max) | "
-    "server CPU | bench CPU | RSS start / peak / after | refused |"
+    "server CPU | bench CPU | server CPU ms a frame | RSS start / peak / after | refused |"
 )
 
 
@@ -370,7 +370,8 @@ def row(r: Result, network: str, server: str) -> str:
         f"{r.worst_gap:.2f} s | {r.kb_per_s:.0f} | {r.frame_kb:.1f} | "
         f"{r.step_ms[0]:.0f} / {r.step_ms[1]:.0f} | "
         f"{r.health_ms[0]:.0f} / {r.health_ms[1]:.0f} / {r.health_ms[2]:.0f} | {r.cpu:.0f} % | "
-        f"{r.bench_cpu:.0f} % | {r.rss_start:.0f} / {r.rss_peak:.0f} / {r.rss_after:.0f} MB"
+        f"{r.bench_cpu:.0f} % | {10 * r.cpu / max(r.total_fps, 1e-9):.2f} | "
+        f"{r.rss_start:.0f} / {r.rss_peak:.0f} / {r.rss_after:.0f} MB"
         f"{'' if r.sessions_after == 0 else f' ({r.sessions_after} left)'} | {r.refused} |"
     )
 

@@ -31,6 +31,10 @@ from deploy.proxy import render
 
 ROOT = Path(__file__).resolve().parent.parent
 ONE_THREAD = {"OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+# One work thread a worker (NP_WORK_THREADS): a process runs one thread's Python at a time, and
+# a second thread only adds hand-overs of the interpreter lock (bench.classroom: ~12 % more
+# CPU a frame with two). Set it in the environment to change it.
+WORKER_DEFAULTS = {"NP_WORK_THREADS": "1"}
 
 
 def worker_names(n: int) -> list[str]:
@@ -81,7 +85,7 @@ class Server:
         self.args = args
         self.run_dir = Path(args.run_dir or tempfile.mkdtemp(prefix="playground-"))
         self.run_dir.mkdir(parents=True, exist_ok=True)
-        env = {**os.environ, **ONE_THREAD}
+        env = {**WORKER_DEFAULTS, **os.environ, **ONE_THREAD}
         self.workers = [Worker(name, free_port(), env, args.ws_per_message_deflate)
                         for name in worker_names(args.workers)]
         self.nginx: subprocess.Popen[bytes] | None = None
