@@ -65,7 +65,7 @@ class Worker:
     def start(self) -> None:
         cmd = [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1",
                "--port", str(self.port), "--proxy-headers", "--forwarded-allow-ips", "127.0.0.1",
-               "--no-access-log", "--ws-per-message-deflate", self.ws_deflate]
+               "--no-access-log", "--log-level", "warning", "--ws-per-message-deflate", self.ws_deflate]
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env={**self.env, "NP_WORKER_NAME": self.name})
 
     def ready(self) -> bool:
