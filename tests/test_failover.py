@@ -4,6 +4,8 @@ NP_CAPACITY answers 503 with Retry-After."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from pydantic import ValidationError
 
@@ -151,3 +153,34 @@ def test_past_capacity_a_new_session_is_refused_with_503_and_retry_after(client_
     assert msg.startswith("the server is full: 2 students are playing; retry in a moment")
     assert "NP_CAPACITY" in msg
     assert client.get("/healthz").status_code == 200
+
+
+def test_idle_sessions_are_evicted_while_others_play_and_all_go_once_the_pages_leave(client_with):
+    client = client_with(session_idle_seconds=0.3, eviction_interval_seconds=0.1)
+    store = client.app.state.store  # looked at without touching the sessions
+
+    def alive(sid):
+        return store.find("mlp", sid) is not None
+
+    idle = [client.post(API, json={"hidden": [3]}).json()["id"] for _ in range(5)]
+    playing = [client.post(API, json={"hidden": [3]}).json()["id"] for _ in range(3)]
+    sockets = [client.websocket_connect(f"{API}/{sid}/stream") for sid in playing]
+    try:
+        for ws in sockets:
+            ws.__enter__()
+            ws.send_json({"type": "play"})
+        for _ in range(200):  # frames keep coming while the idle sessions expire
+            for ws in sockets:
+                until(ws, "frame")
+            if not any(alive(sid) for sid in idle):
+                break
+        assert not any(alive(sid) for sid in idle)
+        assert all(alive(sid) for sid in playing)
+    finally:
+        for ws in sockets:
+            ws.__exit__(None, None, None)
+    deadline = time.monotonic() + 30  # the pages left: their sessions go after the idle time
+    while len(store) and time.monotonic() < deadline:
+        assert client.get("/healthz").status_code == 200
+        time.sleep(0.05)
+    assert len(store) == 0
