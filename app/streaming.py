@@ -334,7 +334,7 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
             while frame is None and session.playing:  # a frame's steps and the frame: one job
                 ran, frame = await work.run(client, _play_job, session, left, *forms(session), light)
                 left -= ran
-            if frame is None:
+            if frame is None or not session.playing:  # paused while it ran: no frame after the pause
                 break
             text = check_frame(frame, settings)
             done = bool(session.runner.done)
