@@ -429,7 +429,8 @@ def main(argv: list[str] | None = None) -> None:
     env_extra = dict(e.split("=", 1) for e in args.env)
     print(
         f"load average before: {uptime()} on {os.cpu_count()} cores; {args.seconds:g} s measured a run"
-        f"{', no deflate' if args.no_deflate else ', permessage-deflate'}",
+        f"; students offer per-message deflate: {not args.no_deflate}, "
+        f"the server takes it: {args.ws_deflate}; {args.frames} frames",
         flush=True,
     )
     rows = []
