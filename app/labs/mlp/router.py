@@ -24,7 +24,9 @@ from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.settings import Settings
 from app.templating import lab_page, render
+from app.work import in_request
 from engine import activations, datasets, features, losses, optimizers, regularizers
+from engine.trainer import Trainer
 
 LAB = "mlp"
 api = APIRouter(prefix=f"/api/v1/{LAB}", tags=[LAB])
@@ -95,10 +97,16 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
         except ValueError as exc:
             raise HTTPException(422, f"{exc}; call again to go on") from None
         if body.epochs:
-            trainer.run_epochs(body.epochs)
+            in_request(lambda k: _epochs(trainer, k), body.epochs)
         else:
-            trainer.step(n)
+            in_request(trainer.step, n)
     return _state(session, body.include, body.res, body.neuron_res)
+
+
+def _epochs(trainer: Trainer, n: int) -> int:
+    before = trainer.epoch
+    trainer.run_epochs(n)
+    return trainer.epoch - before
 
 
 add_session_routes(

@@ -22,6 +22,7 @@ from app.labs.optimizers.session import (
 from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.templating import lab_page
+from app.work import in_request
 from engine import paths, schedules, surfaces
 
 LAB = "optimizers"
@@ -35,7 +36,7 @@ def compute_paths(body: PathsIn, settings: SettingsDep) -> dict[str, Any]:
     with include_internals, the optimizer's internals at each point."""
     body.check_limits(settings)
     race, runs = body.race(record_internals=body.include_internals)
-    race.step(body.stop.max_iterations)
+    in_request(race.step, body.stop.max_iterations)
     return paths_out(body, race, runs, body.max_points, body.include_internals)
 
 
@@ -117,7 +118,7 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     session = store.get(LAB, sid)
     with session.lock:
         check_points(_runner(session).cfg, body.max_points, settings)
-        _runner(session).advance(body.steps)
+        in_request(_runner(session).advance, body.steps)
     return _state(session, body.max_points)
 
 
