@@ -2,7 +2,7 @@
 // sends control changes, and hands each frame to the canvases (network, output, loss chart).
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream } from "../stream.js";
+import { openStream, postSession } from "../stream.js";
 import { drawChart } from "../chart.js";
 import { CLASS_COLORS, css } from "../colors.js";
 import {
@@ -43,9 +43,7 @@ $("#mlp-message-close").addEventListener("click", () => { $("#mlp-message").hidd
 
 // ----- session and stream --------------------------------------------------------------
 async function post(body) {
-  return fetch(`${API}/sessions`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
+  return postSession(`${API}/sessions`, body); // waits and retries while the server is full
 }
 
 function closeSession() {
@@ -88,7 +86,7 @@ async function start(params, { weights = null } = {}) {
   state.stream = openStream(`${API}/sessions/${body.id}/stream`, {
     config: onConfig, frame: onFrame, status: onStatus,
     error: (msg) => { showMessage(msg.message); showControls(form, state.params, state.config?.resolved); },
-  });
+  }, { recreate: () => start(state.params) }); // the session is gone: the same run again, from the URL
 }
 
 function send(command) {
