@@ -9,6 +9,7 @@ no input longer than MAX_ECHO characters, so a huge bad body gets a small answer
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from fastapi import Request
@@ -117,6 +118,8 @@ async def invalid_input(request: Request, exc: RequestValidationError) -> JSONRe
 async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """Any HTTPException: a plain message becomes one problem of the shared shape."""
     headers = getattr(exc, "headers", None)
+    if exc.status_code == 405:
+        headers = {**(headers or {}), "Allow": allowed_methods(request)}
     if exc.status_code in (204, 304) or exc.status_code < 200:
         return Response(status_code=exc.status_code, headers=headers)
     if isinstance(exc.detail, list):
@@ -124,6 +127,23 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     else:
         items = detail(_clean_text(exc.detail), TYPES.get(exc.status_code, "error"))
     return JSONResponse({"detail": items}, status_code=exc.status_code, headers=headers)
+
+
+def allowed_methods(request: Request) -> str:
+    """Every method the API documents at this path (Starlette names only the first route's)."""
+    app = request.app
+    paths = getattr(app.state, "allowed_paths", None)
+    if paths is None:
+        paths = app.state.allowed_paths = [
+            (re.compile("^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)) + "$"),
+             {m.upper() for m in operations})
+            for template, operations in app.openapi().get("paths", {}).items()
+        ]
+    methods: set[str] = set()
+    for pattern, allowed in paths:
+        if pattern.match(request.url.path):
+            methods |= allowed
+    return ", ".join(sorted(methods))
 
 
 def describe(exc: Exception, most: int = 10) -> str:

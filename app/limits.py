@@ -20,10 +20,13 @@ from __future__ import annotations
 import asyncio
 import json
 import math
+import re
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
+from contextvars import ContextVar
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -32,6 +35,8 @@ from app.errors import error_response
 from app.settings import Settings, get_settings
 
 UNIT_BYTES = 64 * 1024  # a request or message costs one quota unit more per this many bytes
+# The client an API request comes from, for the work it runs in its own thread (app.work).
+CLIENT: ContextVar[str | None] = ContextVar("client", default=None)
 
 
 class JSONShapeError(ValueError):
@@ -47,29 +52,61 @@ def list_limit(settings: Settings) -> int:
     return max(settings.max_list_items, settings.max_points)
 
 
-def check_shape(value: Any, settings: Settings, root: str = "body") -> None:
-    """JSONShapeError naming where `value` (parsed JSON) goes past the depth or item limits or
-    holds a lone surrogate (text that is not valid Unicode). Walks without recursion."""
+_CONTAINERS = (list, dict)
+# A surrogate written as a JSON escape (\ud800 … \udfff) or as raw UTF-8 bytes (which Python's
+# JSON reader lets through): only text that holds one needs its strings checked one by one.
+_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\xed[\xa0-\xbf]")
+
+
+def check_shape(value: Any, settings: Settings, root: str = "body", strings: bool = True) -> None:
+    """JSONShapeError naming where `value` (parsed JSON) goes past the depth or item limits,
+    or (with `strings`) holds a lone surrogate (text that is not valid Unicode).
+
+    Walks level by level over containers only, so a long list of numbers costs one C-level
+    pass; without recursion, so any depth is safe to check."""
     most, deepest = list_limit(settings), settings.max_json_depth
+    level, depth = [value] if isinstance(value, _CONTAINERS) else [], 1
+    while level:
+        if max(map(len, level)) > most:
+            v = next(v for v in level if len(v) > most)
+            what = "items" if isinstance(v, list) else "keys"
+            raise JSONShapeError(f"{len(v)} {what} in one place; at most {most} (NP_MAX_LIST_ITEMS)",
+                                 _path_to(value, v, root), "too_long")
+        if depth > deepest:
+            raise JSONShapeError(f"JSON nests more than {deepest} levels deep (NP_MAX_JSON_DEPTH)",
+                                 _path_to(value, level[0], root), "too_deep")
+        items = chain.from_iterable(v.values() if type(v) is dict else v for v in level)
+        level, depth = [x for x in items if type(x) in _CONTAINERS], depth + 1
+    if strings:
+        _check_strings(value, root)
+
+
+def _path_to(value: Any, target: Any, root: str) -> tuple[str | int, ...]:
+    """The location of container `target` inside `value` (only looked for once a limit is hit)."""
+    stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, (root,))]
+    while stack:
+        v, loc = stack.pop()
+        if v is target:
+            return loc
+        if isinstance(v, dict):
+            stack.extend((x, (*loc, k)) for k, x in v.items() if isinstance(x, _CONTAINERS))
+        elif isinstance(v, list):
+            stack.extend((x, (*loc, i)) for i, x in enumerate(v) if isinstance(x, _CONTAINERS))
+    return (root,)
+
+
+def _check_strings(value: Any, root: str) -> None:
     stack: list[tuple[Any, tuple[str | int, ...]]] = [(value, (root,))]
     while stack:
         v, loc = stack.pop()
         if isinstance(v, str):
             _check_text(v, loc)
-        elif isinstance(v, list | dict):
-            if len(loc) > deepest:
-                raise JSONShapeError(f"JSON nests more than {deepest} levels deep (NP_MAX_JSON_DEPTH)",
-                                     loc[:deepest + 1], "too_deep")
-            if len(v) > most:
-                what = "items" if isinstance(v, list) else "keys"
-                raise JSONShapeError(f"{len(v)} {what} in one place; at most {most} (NP_MAX_LIST_ITEMS)",
-                                     loc, "too_long")
-            if isinstance(v, dict):
-                for k, item in v.items():
-                    _check_text(k, loc)
-                    stack.append((item, (*loc, k)))
-            else:
-                stack.extend((item, (*loc, i)) for i, item in enumerate(v))
+        elif isinstance(v, dict):
+            for k, x in v.items():
+                _check_text(k, loc)
+                stack.append((x, (*loc, k)))
+        elif isinstance(v, list):
+            stack.extend((x, (*loc, i)) for i, x in enumerate(v))
 
 
 def _check_text(text: str, loc: tuple[str | int, ...]) -> None:
@@ -87,7 +124,8 @@ def parse_checked(raw: bytes | str, settings: Settings, root: str = "body") -> A
     except RecursionError:
         raise JSONShapeError(f"JSON nests more than {settings.max_json_depth} levels deep "
                              "(NP_MAX_JSON_DEPTH)", (root,), "too_deep") from None
-    check_shape(value, settings, root)
+    data = raw.encode("utf-8", "surrogatepass") if isinstance(raw, str) else raw
+    check_shape(value, settings, root, strings=_SURROGATE.search(data) is not None)
     return value
 
 
@@ -251,12 +289,13 @@ class RequestLimits:
         settings, key = self.settings(), client_key(scope)
         clients = self.clients(scope)
         length = content_length(scope)
-        wait = clients.charge(key, length or 0)
+        too_large = length is not None and length > settings.max_body_bytes
+        wait = clients.charge(key, 0 if too_large else length or 0)
         if wait:
             refusal = error_response(429, quota_message(wait, settings), headers=retry_after(wait))
             await refusal(scope, receive, send)
             return
-        if length is not None and length > settings.max_body_bytes:
+        if too_large:
             await self._too_large(scope, receive, send, settings)
             return
         body = await self._read_body(receive, settings.max_body_bytes)
@@ -268,23 +307,29 @@ class RequestLimits:
             refusal = error_response(429, quota_message(1, settings), headers=retry_after(1))
             await refusal(scope, receive, send)
             return
-        if body and is_json(scope):
-            try:
-                await asyncio.to_thread(parse_checked, body, settings)
-            except JSONShapeError as exc:
-                await error_response(422, str(exc), exc.kind, exc.loc)(scope, receive, send)
-                return
-            except (ValueError, RecursionError):
-                pass  # not JSON: FastAPI answers it (400 or 422 naming the position)
-        replay = _replay(body, receive)
-        if not path.startswith("/api/"):
-            await self.app(scope, replay, send)
-            return
-        await self._in_turn(scope, replay, send, clients, key, settings)
+        if path.startswith("/api/"):
+            await self._in_turn(scope, body, receive, send, clients, key, settings)
+        elif await self._shape_ok(scope, body, receive, send, settings):
+            await self.app(scope, _replay(body, receive), send)
 
-    async def _in_turn(self, scope: Scope, receive: Receive, send: Send, clients: Clients, key: str,
-                       settings: Settings) -> None:
-        """Run an API request in the client's turn: one at a time per client, a few waiting."""
+    async def _shape_ok(self, scope: Scope, body: bytes, receive: Receive, send: Send,
+                        settings: Settings) -> bool:
+        """Check a JSON body's shape (off the event loop); answer 422 when it is refused."""
+        if not body or not is_json(scope):
+            return True
+        try:
+            await asyncio.to_thread(parse_checked, body, settings)
+        except JSONShapeError as exc:
+            await error_response(422, str(exc), exc.kind, exc.loc)(scope, receive, send)
+            return False
+        except (ValueError, RecursionError):
+            pass  # not JSON: FastAPI answers it (400 or 422 naming the position)
+        return True
+
+    async def _in_turn(self, scope: Scope, body: bytes, receive: Receive, send: Send, clients: Clients,
+                       key: str, settings: Settings) -> None:
+        """Check and run an API request in the client's turn: one at a time per client (its
+        checks, validation and work alike), a few more waiting."""
         client = clients.get(key)
         if client.waiting >= settings.max_requests_per_client:
             msg = (f"too many requests from your address at once: at most {settings.max_requests_per_client} "
@@ -306,13 +351,22 @@ class RequestLimits:
                 release()  # the work is done; sending the answer is the network's part
             await send(message)
 
+        work = getattr(scope["app"].state, "work", None)
+        token = CLIENT.set(key)
         try:
-            await turn.acquire()
-            try:
-                await self.app(scope, receive, send_then_release)
-            finally:
-                release()
+            with work.wanting(key) if work is not None else nullcontext():
+                await turn.acquire()
+                try:
+                    if await self._shape_ok(scope, body, receive, send, settings):
+                        loops = getattr(scope["app"].state, "api_loops", None)
+                        if loops is not None:  # validation, the work and the answer off this loop
+                            await loops.run(_Replayed(self.app, body), scope, receive, send_then_release)
+                        else:
+                            await self.app(scope, _replay(body, receive), send_then_release)
+                finally:
+                    release()
         finally:
+            CLIENT.reset(token)
             client.waiting -= 1
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, settings: Settings) -> None:
@@ -336,6 +390,16 @@ class RequestLimits:
             chunks.append(chunk)
             if not message.get("more_body", False):
                 return b"".join(chunks)
+
+
+class _Replayed:
+    """The app, handed the body read already (on whichever loop it runs)."""
+
+    def __init__(self, app: ASGIApp, body: bytes) -> None:
+        self.app, self.body = app, body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.app(scope, _replay(self.body, receive), send)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

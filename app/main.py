@@ -16,7 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app import errors, labs, routers, sessions
 from app.limits import Clients, RequestLimits
-from app.sessions import SessionStore
+from app.offload import RequestLoops
+from app.sessions import SessionStore, release_memory
 from app.settings import Settings, get_settings
 from app.templating import ROOT
 from app.work import Work
@@ -31,12 +32,16 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     sessions.name_worker(settings.worker_name)
     app.state.clients = Clients(settings)
     app.state.work = Work(app.state.clients, settings.work_threads)
+    app.state.api_loops = RequestLoops(settings.work_threads)
 
     async def evict_forever() -> None:
         while True:
             await asyncio.sleep(settings.eviction_interval_seconds)
             app.state.store.evict_idle()
             app.state.clients.forget_idle()
+            # Freed frames, bodies and sessions go back to the system (off the loop: it takes the
+            # allocator's locks); without it RSS stays at its peak once everyone has left.
+            await asyncio.to_thread(release_memory)
 
     task = asyncio.create_task(evict_forever())
     try:
@@ -44,6 +49,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     finally:
         task.cancel()
         app.state.work.close()
+        app.state.api_loops.close()
+        app.state.api_loops = None  # a client without the lifespan answers on the main loop
 
 
 def current_settings(app: FastAPI) -> Settings:

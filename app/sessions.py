@@ -144,8 +144,10 @@ class SessionStore:
                 if not unwatched:
                     raise HTTPException(
                         status.HTTP_429_TOO_MANY_REQUESTS,
-                        f"your address already watches {len(own)} sessions, the most one client may hold "
-                        "(NP_MAX_SESSIONS_PER_CLIENT); close a page of the playground and retry",
+                        [{"loc": [], "type": "too_many_sessions", "ctx": {"sessions": len(own)},
+                          "msg": f"your address already watches {len(own)} sessions, the most one client "
+                                 "may hold (NP_MAX_SESSIONS_PER_CLIENT); close a page of the playground "
+                                 "and retry"}],
                         headers={"Retry-After": "10"},
                     )
                 self._drop(min(unwatched, key=lambda s: s.last_used))
@@ -156,10 +158,12 @@ class SessionStore:
                 playing = sum(1 for s in self._sessions.values() if s.playing)
                 raise HTTPException(
                     status.HTTP_429_TOO_MANY_REQUESTS,
-                    f"the server is full: it holds its maximum of {self.max_sessions} sessions "
-                    f"(NP_MAX_SESSIONS), {playing} playing; retry in a moment, or delete one you no "
-                    "longer use (DELETE .../sessions/{id})",
-                    headers={"Retry-After": "30"},
+                    [{"loc": [], "type": "server_full",
+                      "ctx": {"sessions": len(self._sessions), "playing": playing},
+                      "msg": f"the server is full: it holds its maximum of {self.max_sessions} sessions "
+                             f"(NP_MAX_SESSIONS), {playing} playing; retry in a moment, or delete one "
+                             "you no longer use (DELETE .../sessions/{id})"}],
+                    headers={"Retry-After": "10"},
                 )
             sid = new_id()
             session = Session(sid, lab, Recorded(runner, self.journal_bytes), client=client)
@@ -189,6 +193,10 @@ class SessionStore:
     def _drop(self, session: Session) -> None:
         session.playing = False
         self._sessions.pop(session.id, None)
+        for page in list(session.subscribers):  # pages watching it hear that it is gone
+            end = getattr(page, "end", None)
+            if end is not None:
+                end()
 
     def _evict_locked(self) -> int:
         now = time.monotonic()
@@ -203,10 +211,7 @@ class SessionStore:
     def evict_idle(self) -> int:
         """Drop sessions nobody watches that were idle longer than the setting."""
         with self._lock:
-            evicted = self._evict_locked()
-        if evicted:
-            release_memory()
-        return evicted
+            return self._evict_locked()
 
 
 class ClientSessions:

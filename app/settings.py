@@ -55,7 +55,7 @@ class Settings(BaseSettings):
     max_streams_per_client: int = 20
     max_requests_per_client: int = 8
     client_quota_per_second: float = 50.0
-    client_quota_burst: float = 200.0
+    client_quota_burst: float = 100.0
     max_queued_commands: int = 16  # commands a stream holds before answering "too many"
     # CPU work (frames, stream commands) runs on this many threads; each client has one turn
     # at a time, in its requests, frames and commands alike, so one client cannot take them all.

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import collections
+import contextlib
 import json
 import logging
 import secrets
@@ -40,12 +41,17 @@ from app.journal import ReplayIn
 from app.limits import JSONShapeError, client_key, parse_checked
 from app.sessions import Session
 from app.settings import Settings
-from app.work import Work
+from app.work import Work, run_chunked
 
 log = logging.getLogger("playground.stream")
 
 BOOT = secrets.token_hex(6)  # this server process: a page that sees it change knows of a restart
 SLICE_SECONDS = 0.05  # a job trains at most about this long before others get their turn
+GONE_MESSAGE = {
+    "type": "error", "code": "session_gone", "server": BOOT,
+    "message": "no such session: the server restarted, or it was deleted or evicted after being idle; "
+               "the page can start it again from its link",
+}
 BIG_MESSAGE = 64 * 1024  # a message longer than this is parsed off the event loop
 CONTROL_QUEUE = 64  # messages other than frames a page may leave unread before the oldest go
 DETAIL_EVERY = 4  # while playing, one frame in this many carries a runner's slow-changing detail
@@ -139,6 +145,18 @@ class Subscriber:
         self.frame: str | bytes | None = None
         self.control: collections.deque[str] = collections.deque(maxlen=CONTROL_QUEUE)
         self.wake = asyncio.Event()
+        self.loop = asyncio.get_running_loop()
+        self.ended = False
+
+    def end(self) -> None:
+        """The session was deleted (from any thread): tell the page it is gone and close (4404)."""
+        def ended() -> None:
+            self.offer(GONE_MESSAGE)
+            self.ended = True
+            self.wake.set()
+
+        with contextlib.suppress(RuntimeError):  # the loop has closed
+            self.loop.call_soon_threadsafe(ended)
 
     def offer(self, message: dict[str, Any] | str | Frame) -> None:
         """Queue a message for this page (on the event loop); a frame replaces an unsent one."""
@@ -158,6 +176,9 @@ class Subscriber:
             self.wake.clear()
             while self.control:
                 await ws.send_text(self.control.popleft())
+            if self.ended:
+                await ws.close(code=4404)
+                return
             if self.frame is not None:
                 frame, self.frame = self.frame, None
                 if isinstance(frame, bytes):
@@ -211,9 +232,17 @@ def check_work(session: Session, settings: Settings, n: int, queued: int = 0) ->
         )
 
 
+def frame_cost(session: Session) -> int:
+    """Work of rendering one frame (labs without a cost count 0), in the units of step_cost."""
+    cost = getattr(session.runner, "frame_cost", None)
+    return max(0, int(cost())) if cost else 0
+
+
 def frame_steps(session: Session, settings: Settings) -> int:
-    """Units between two frames: the chosen speed, cut to the per-frame work budget."""
-    return max(1, min(session.speed, settings.max_work_per_frame // step_cost(session)))
+    """Units between two frames: the chosen speed, cut to what the per-frame work budget
+    leaves once the frame itself is rendered."""
+    budget = settings.max_work_per_frame - frame_cost(session)
+    return max(1, min(session.speed, budget // step_cost(session)))
 
 
 def frame_interval(session: Session, settings: Settings) -> float:
@@ -225,25 +254,15 @@ def frame_interval(session: Session, settings: Settings) -> float:
 
 
 # ----- jobs: what runs on a work thread, each under the session's lock --------------------------
-def _advance_slice(session: Session, n: int, only_playing: bool = False) -> tuple[int, bool]:
-    """Up to n units, for about SLICE_SECONDS: (units run, finished: no more will run)."""
-    started = time.monotonic()
-    ran, chunk = 0, 1
+def _advance_slice(session: Session, n: int, client: str, only_playing: bool) -> tuple[int, str]:
+    """Up to n units, for at most about SLICE_SECONDS, stepping aside for lighter clients:
+    (units run, why it ended, as app.work.run_chunked says)."""
+
+    def stop() -> bool:
+        return session.runner.done or (only_playing and not session.playing)
+
     with session.lock:
-        while ran < n:
-            if only_playing and not session.playing:
-                return ran, True
-            k = min(chunk, n - ran)
-            did = session.runner.advance(k)
-            ran += did
-            if did < k or session.runner.done:
-                return ran, True
-            elapsed = time.monotonic() - started
-            if elapsed > SLICE_SECONDS:
-                break
-            if elapsed < SLICE_SECONDS / 4:
-                chunk *= 2
-    return ran, ran >= n
+        return run_chunked(session.runner.advance, n, client=client, seconds=SLICE_SECONDS, stop=stop)
 
 
 def frame_job(session: Session, text: bool = True, binary: bool = False, light: bool = False) -> Frame:
@@ -257,13 +276,15 @@ def frame_job(session: Session, text: bool = True, binary: bool = False, light: 
     return Frame({"type": "frame", "units": units, **frame}, text, binary)
 
 
-def _play_job(session: Session, n: int, text: bool, binary: bool, light: bool) -> tuple[int, Frame | None]:
+def _play_job(session: Session, client: str, n: int, text: bool, binary: bool,
+              light: bool) -> tuple[int, str, Frame | None]:
     """Up to n units of a playing session and, once they ran (or the run is over), its frame, in
-    one job: (units run, the frame or None when more units are left or it was paused)."""
-    ran, finished = _advance_slice(session, n, only_playing=True)
-    if not finished or not session.playing:
-        return ran, None
-    return ran, frame_job(session, text, binary, light)
+    one job: (units run, why the units stopped as app.work.run_chunked says, the frame or None
+    when units are left or it was paused)."""
+    ran, why = _advance_slice(session, n, client, True)
+    if why in ("time", "yield") or not session.playing:
+        return ran, why, None
+    return ran, why, frame_job(session, text, binary, light)
 
 
 def frame_text(session: Session) -> str:
@@ -311,13 +332,20 @@ def check_frame(frame: Frame, settings: Settings) -> Frame:
 
 
 async def advance(work: Work, client: str, session: Session, n: int, only_playing: bool = False) -> int:
-    """Run n units in slices, each a job in the client's turn; stops early once the runner is done."""
+    """Run n units in slices, each a job in the client's turn, giving lighter clients the CPU
+    when they want it; stops early once the runner is done (or, playing, once paused)."""
+    loop = asyncio.get_running_loop()
     done = 0
     while done < n:
-        ran, finished = await work.run(client, _advance_slice, session, n - done, only_playing)
+        started = loop.time()
+        ran, why = await work.run(client, _advance_slice, session, n - done, client, only_playing)
         done += ran
-        if finished:
+        if why in ("finished", "stopped"):
             break
+        if why == "yield":
+            await work.step_aside(client)
+        elif done < n and work.shares(client):
+            await asyncio.sleep(loop.time() - started)  # half the time, while pages play beside it
     return done
 
 
@@ -332,8 +360,11 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
             played += 1
             left, frame = frame_steps(session, settings), None
             while frame is None and session.playing:  # a frame's steps and the frame: one job
-                ran, frame = await work.run(client, _play_job, session, left, *forms(session), light)
+                ran, why, frame = await work.run(client, _play_job, session, client, left, *forms(session),
+                                                 light)
                 left -= ran
+                if why == "yield":
+                    await work.step_aside(client)
             if frame is None or not session.playing:  # paused while it ran: no frame after the pause
                 break
             text = check_frame(frame, settings)
@@ -436,18 +467,19 @@ class Connection:
                 return
             text = message.get("text")
             size = len(text) if text is not None else len(message.get("bytes") or b"")
-            wait = clients.charge(self.client, size)
+            too_large = size > settings.max_body_bytes
+            wait = clients.charge(self.client, 0 if too_large else size)
             if wait:
                 now = time.monotonic()
-                if now >= self.quiet_until:
+                if now >= self.quiet_until:  # told at most once a second
                     self.quiet_until = now + 1.0
-                    self.tell(f"too many commands from your address (NP_CLIENT_QUOTA_PER_SECOND); "
-                              f"dropped until {wait:.1f} s from now")
+                    self.tell(f"commands come too fast from your address (NP_CLIENT_QUOTA_PER_SECOND): "
+                              f"dropped for the next {wait:.1f} s")
                 continue
             if text is None:
                 self.tell("send commands as JSON text, not binary")
                 continue
-            if size > settings.max_body_bytes:
+            if too_large:
                 self.tell(f"a message of {size} bytes is larger than {settings.max_body_bytes} "
                           "(NP_MAX_BODY_BYTES); send less")
                 continue
@@ -582,13 +614,7 @@ async def serve_or_refuse(ws: WebSocket, session: Session | None, settings: Sett
     """Serve the stream, or tell the page the session is gone and close (code 4404)."""
     if session is None:
         await ws.accept()
-        await ws.send_text(encode({
-            "type": "error",
-            "code": "session_gone",
-            "server": BOOT,
-            "message": "no such session: the server restarted, or it was deleted or evicted after being "
-                       "idle; the page can start it again from its link",
-        }))
+        await ws.send_text(encode(GONE_MESSAGE))
         await ws.close(code=4404)
         return
     await serve(ws, session, settings)

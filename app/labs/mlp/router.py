@@ -26,6 +26,7 @@ from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.settings import Settings
 from app.templating import lab_page, render
+from app.work import in_request
 from engine import activations, datasets, features, losses, optimizers, regularizers
 
 LAB = "mlp"
@@ -100,7 +101,7 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
             streaming.check_work(session, settings, n)
         except ValueError as exc:
             raise HTTPException(422, f"{exc}; call again to go on") from None
-        runner.advance(n)  # through the session's journal, which counts the units
+        in_request(runner.advance, n)  # through the session's journal, which counts the units
     return _state(session, body.include, body.res, body.neuron_res, body.precision)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
@@ -391,6 +392,7 @@ class MLPRunner:
             raise ValueError(exc.detail) from None
         check_grid_bytes(cfg, view.res, view.neuron_res, self.settings)
         engine_cfg = cfg.to_engine()
+        check_render_cost(engine_cfg, view.res, view.neuron_res, self.settings)
         pairs = None
         if weights is not None:  # checked against the new network before anything changes
             pairs = parse_weights(weights)
@@ -410,6 +412,32 @@ class MLPRunner:
         never holds more examples than the training set."""
         batch = min(self.trainer.config.batch_size, max(1, len(self.trainer.F_train)))
         return batch * self.trainer.model.num_parameters
+
+
+    def frame_cost(self) -> int:
+        """Work of rendering a frame, in step_cost's units (examples × parameters of a training
+        step, about three forward passes): the metrics' pass over every point, the output grid
+        and, at their own resolution, the neurons' grids."""
+        points = len(self.trainer.y_train) + len(self.trainer.y_test)
+        return render_cost(self.trainer.model.num_parameters, points, self.view.res, self.view.neuron_res)
+
+
+def render_cost(parameters: int, points: int, res: int, neuron_res: int) -> int:
+    cells = res * res + (neuron_res * neuron_res if neuron_res != res else 0)
+    return (points + cells) * parameters // 3
+
+
+def check_render_cost(engine_cfg: MLPConfig, res: int, neuron_res: int, settings: Settings) -> None:
+    """ValueError naming NP_MAX_WORK_PER_FRAME when rendering one frame alone would pass it."""
+    sizes = engine_cfg.sizes
+    parameters = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    points = len(engine_cfg.points) if engine_cfg.points else engine_cfg.n_points
+    cost = render_cost(parameters, points, res, neuron_res)
+    if cost > settings.max_work_per_frame:
+        raise ValueError(
+            f"rendering grids of res {res} and neuron_res {neuron_res} for {parameters} weights is "
+            f"{cost:.3g} units of work, more than {settings.max_work_per_frame:.3g} a frame "
+            "(NP_MAX_WORK_PER_FRAME): lower res or neuron_res")
 
 
 def check_grid_bytes(cfg: MLPConfigIn, res: int, neuron_res: int, settings: Settings) -> None:

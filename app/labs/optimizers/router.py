@@ -24,6 +24,7 @@ from app.labs.optimizers.session import (
 from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.templating import lab_page
+from app.work import in_request
 from engine import paths, schedules, surfaces
 
 LAB = "optimizers"
@@ -39,7 +40,7 @@ def compute_paths(body: PathsIn, settings: SettingsDep) -> dict[str, Any]:
     `precision` is "full"."""
     body.check_limits(settings)
     race, runs = body.race(record_internals=body.include_internals)
-    race.step(body.stop.max_iterations)
+    in_request(race.step, body.stop.max_iterations)
     return paths_out(body, race, runs, body.max_points, body.include_internals, body.precision)
 
 
@@ -124,7 +125,7 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     session = store.get(LAB, sid)
     with session.lock:
         check_points(_runner(session).cfg, body.max_points, settings)
-        _runner(session).advance(body.steps)
+        in_request(_runner(session).advance, body.steps)
     return _state(session, body.max_points, body.precision)
 
 

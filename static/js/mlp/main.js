@@ -2,7 +2,7 @@
 // sends control changes, and hands each frame to the canvases (network, output, loss chart).
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream } from "../stream.js";
+import { openStream, postSession } from "../stream.js";
 import { drawChart } from "../chart.js";
 import { CLASS_COLORS, css } from "../colors.js";
 import {
@@ -45,9 +45,7 @@ $("#mlp-message-close").addEventListener("click", () => { $("#mlp-message").hidd
 
 // ----- session and stream --------------------------------------------------------------
 async function post(body) {
-  return fetch(`${API}/sessions`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
+  return postSession(`${API}/sessions`, body); // waits and retries while the server is full
 }
 
 function closeSession() {
@@ -95,9 +93,7 @@ async function start(params, { weights = null, progress = null } = {}) {
     config: onConfig, frame: onFrame, status: onStatus,
     error: (msg) => { showMessage(msg.message); showControls(form, state.params, state.config?.resolved); },
     session: (id) => { state.session = id; }, // the run was rebuilt elsewhere (stream.js)
-    rebuilt: () => showMessage("The server process that ran this lab stopped: the run was rebuilt on "
-      + "another one and brought back to the same step.", "info"),
-  }, { binary: true });
+  }, { binary: true, recreate: () => start(state.params) }); // no journal to rebuild from: from the URL
 }
 
 function send(command) {

@@ -3,7 +3,7 @@
 // why each optimizer stopped. The step-size explorer lives in explorer.js.
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream } from "../stream.js";
+import { describeDetail, openStream, postSession } from "../stream.js";
 import { COLORS, KINDS, NAMES, coerce, raceBody, urlState } from "./params.js";
 import { arrow, arrowLength, drawHead, drawPath, frame, renderSurface } from "./contour.js";
 import { drawLossChart } from "./losschart.js";
@@ -213,9 +213,7 @@ function message(text) {
 }
 
 function detail(data) {
-  const d = data?.detail;
-  if (Array.isArray(d)) return d.map((e) => `${e.loc.filter((p) => p !== "body").join(".")}: ${e.msg}`).join("; ");
-  return String(d ?? "the server refused the request");
+  return describeDetail(data?.detail);
 }
 
 // ---------------------------------------------------------------- surface
@@ -238,9 +236,7 @@ async function configure() {
 }
 
 async function connect() {
-  const r = await fetch(`${API}/sessions`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(raceBody(params)),
-  });
+  const r = await postSession(`${API}/sessions`, raceBody(params));
   const data = await r.json();
   if (!r.ok) return message(detail(data));
   sid = data.id;
@@ -249,7 +245,7 @@ async function connect() {
     frame: onFrame,
     status: (m) => { playing = m.playing; done = m.done; showPlaying(); },
     error: (m) => message(m.message),
-  });
+  }, { recreate: () => connect() }); // the session is gone: the same race again, from the URL
   stream.send({ type: "speed", steps_per_frame: params.speed });
 }
 

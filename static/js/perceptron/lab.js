@@ -1,6 +1,6 @@
 // The perceptron lab's page: controls ↔ URL, a live session over the stream, the step's arithmetic.
 
-import { openStream } from "../stream.js";
+import { describeDetail, openStream, postSession } from "../stream.js";
 import { labReady, plotStyle, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawPlane, mapping } from "./plane.js";
@@ -169,12 +169,10 @@ function importDone(error) {
 }
 
 async function start(state = null) {
-  const res = await fetch("/api/v1/perceptron/sessions", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(apiConfig()),
-  });
+  const res = await postSession("/api/v1/perceptron/sessions", apiConfig());
   const body = await res.json();
   if (!res.ok) {
-    const msg = typeof body.detail === "string" ? body.detail : body.detail.map((d) => `${d.loc.slice(1).join(".")}: ${d.msg}`).join("; ");
+    const msg = describeDetail(body.detail);
     showError(msg);
     importDone(msg);
     return;
@@ -192,7 +190,7 @@ async function start(state = null) {
     },
     status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
     error: (m) => { showError(m.message); importDone(m.message); },
-  });
+  }, { recreate: () => start() }); // the session is gone: the same run again, from the URL
   if (state) stream.send({ type: "set", params: { ...apiConfig(), state } });
 }
 
