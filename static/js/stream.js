@@ -60,10 +60,12 @@ export async function postSession(url, body) {
     const wait = Math.max(1, Math.min(120, Number(res.headers.get("Retry-After")) || 5));
     const problem = Array.isArray(answer?.detail) ? answer.detail[0] : null;
     const full = problem?.type === "server_full";
-    const said = full
-      ? `The server is full: ${problem.ctx?.sessions ?? "all its"} runs are open, ` +
-        `${problem.ctx?.playing ?? "many"} of them playing`
-      : capital(describeDetail(answer?.detail, "The server is busy"));
+    const said = full && res.status === 503 // past NP_CAPACITY: students in use right now
+      ? `The server is full: ${problem.ctx?.sessions ?? "many"} students are playing`
+      : full
+        ? `The server is full: ${problem.ctx?.sessions ?? "all its"} runs are open, ` +
+          `${problem.ctx?.playing ?? "many"} of them playing`
+        : capital(describeDetail(answer?.detail, "The server is busy"));
     const state = full ? "full" : "refused";
     await new Promise((resolve) => {
       let left = wait;

@@ -12,6 +12,7 @@ import time
 import zlib
 from pathlib import Path
 
+import httpx
 import pytest
 
 from tests.browser.conftest import shot
@@ -81,3 +82,23 @@ def test_a_page_rebuilds_its_run_when_its_worker_dies_mid_play(browser, hall: Ha
     finally:
         context.close()
     assert not js_errors, js_errors
+
+
+def test_past_capacity_the_page_says_the_server_is_full_and_gets_in_when_there_is_room(browser) -> None:
+    from tests.liveserver import LiveServer
+
+    context = browser.new_context(viewport={"width": 1280, "height": 720})
+    page = context.new_page()
+    try:
+        with LiveServer(settings={"capacity": 1}) as server:
+            other = httpx.post(f"{server.base}/api/v1/mlp/sessions", json={}, trust_env=False).json()["id"]
+            page.goto(f"{server.base}/labs/mlp")
+            page.wait_for_selector("html[data-connection='full']", state="attached", timeout=20_000)
+            text = page.locator("#np-connection").inner_text()
+            assert "The server is full: 1 students are playing" in text and "Trying again in" in text
+            shot(page, "failover-server-full")
+            httpx.delete(f"{server.base}/api/v1/mlp/sessions/{other}", trust_env=False)
+            page.click("#np-connection button")  # "Retry now"
+            wait_for_lab(page)
+    finally:
+        context.close()
