@@ -55,6 +55,8 @@ RESPONSES: dict[int | str, dict[str, Any]] = {
     422: _doc("Invalid input, or over a limit of the server; each problem names its field or setting"),
     429: _doc("Too many requests or sessions from this client, or the server is full; wait the "
               "Retry-After header's seconds"),
+    503: _doc("The server already serves as many students as it can (NP_CAPACITY): a new session is "
+              "refused; wait the Retry-After header's seconds"),
 }
 
 
