@@ -1,8 +1,13 @@
-# Neural Playground: one uvicorn worker per container (sessions live in memory; scale out with
-# more containers behind a load balancer with session affinity).
+# Neural Playground: one uvicorn worker per container, one core each. Sessions live in memory;
+# to serve a lecture hall run several behind nginx, each with its own NP_WORKER_NAME, as
+# compose.yaml does (README, "Serving a lecture hall").
 FROM python:3.11-slim
 
-ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1
+# One BLAS thread: the engine's matrices are small, and more threads per worker slow it when
+# every core is busy. FORWARDED_ALLOW_IPS: whose X-Forwarded-For uvicorn believes (compose
+# sets it to the proxy's network; alone, nobody's).
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1 PIP_NO_CACHE_DIR=1 \
+    OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 FORWARDED_ALLOW_IPS=127.0.0.1
 WORKDIR /srv/playground
 
 COPY pyproject.toml README.md ./
@@ -18,4 +23,5 @@ USER playground
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=5s --retries=3 \
   CMD python -c "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/healthz').status != 200)"
-CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "1"]
+CMD ["uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000", "--workers", "1", "--proxy-headers", "--no-access-log", \
+     "--ws-per-message-deflate", "false"]

@@ -6,12 +6,14 @@ from typing import Annotated
 
 from fastapi import Depends, Request, WebSocket
 
-from app.sessions import SessionStore
+from app.limits import client_key
+from app.sessions import ClientSessions, SessionStore
 from app.settings import Settings, get_settings
 
 
-def _store(request: Request) -> SessionStore:
-    return request.app.state.store
+def _store(request: Request) -> ClientSessions:
+    """The session store, seen by the requesting client (sessions it creates count as its own)."""
+    return ClientSessions(request.app.state.store, client_key(request.scope))
 
 
 def _ws_store(websocket: WebSocket) -> SessionStore:
@@ -19,5 +21,5 @@ def _ws_store(websocket: WebSocket) -> SessionStore:
 
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
-StoreDep = Annotated[SessionStore, Depends(_store)]
+StoreDep = Annotated[ClientSessions, Depends(_store)]
 WsStoreDep = Annotated[SessionStore, Depends(_ws_store)]

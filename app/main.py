@@ -10,33 +10,51 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from fastapi import FastAPI, Request, Response
-from fastapi.encoders import jsonable_encoder
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
 from fastapi.staticfiles import StaticFiles
 
-from app import errors, labs, routers
-from app.encoding import finite
-from app.sessions import SessionStore
-from app.settings import get_settings
+from app import error_pages, errors, labs, routers, sessions
+from app.limits import Clients, RequestLimits
+from app.offload import RequestLoops
+from app.sessions import SessionStore, release_memory
+from app.settings import Settings, get_settings
 from app.templating import ROOT
+from app.work import Work
 
 
 @contextlib.asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = app.dependency_overrides.get(get_settings, get_settings)()
-    app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds)
+    settings = current_settings(app)
+    app.state.store = SessionStore(settings.max_sessions, settings.session_idle_seconds,
+                                   settings.max_sessions_per_client, settings.capacity,
+                                   settings.max_journal_bytes)
+    sessions.name_worker(settings.worker_name)
+    app.state.clients = Clients(settings)
+    work = app.state.work = Work(app.state.clients, settings.work_threads)
+    loops = app.state.api_loops = RequestLoops(settings.work_threads)
 
     async def evict_forever() -> None:
         while True:
             await asyncio.sleep(settings.eviction_interval_seconds)
             app.state.store.evict_idle()
+            app.state.clients.forget_idle()
+            # Freed frames, bodies and sessions go back to the system (off the loop: it takes the
+            # allocator's locks); without it RSS stays at its peak once everyone has left.
+            await asyncio.to_thread(release_memory)
 
     task = asyncio.create_task(evict_forever())
     try:
         yield
     finally:
         task.cancel()
+        work.close()
+        loops.close()
+        if app.state.api_loops is loops:  # another lifespan of this app (a test's second client) may run on
+            app.state.api_loops = None  # a client without the lifespan answers on the main loop
+
+
+def current_settings(app: FastAPI) -> Settings:
+    """The settings, or the ones a test put in place of them."""
+    return app.dependency_overrides.get(get_settings, get_settings)()
 
 
 def content_security_policy(path: str, frame_ancestors: str) -> str:
@@ -59,10 +77,12 @@ def create_app() -> FastAPI:
         redoc_url=None,
     )
 
+    app.add_middleware(RequestLimits, settings_source=lambda: current_settings(app))
+
     @app.middleware("http")
     async def security_headers(request: Request, call_next) -> Response:  # type: ignore[no-untyped-def]
         response = await call_next(request)
-        settings = app.dependency_overrides.get(get_settings, get_settings)()
+        settings = current_settings(app)
         response.headers["Content-Security-Policy"] = content_security_policy(
             request.url.path, settings.frame_ancestors
         )
@@ -70,15 +90,10 @@ def create_app() -> FastAPI:
         response.headers["Referrer-Policy"] = "same-origin"
         return response
 
-    @app.exception_handler(RequestValidationError)
-    async def invalid_input(request: Request, exc: RequestValidationError) -> JSONResponse:
-        # FastAPI's own answer echoes the input; 1e400 or NaN in it would not encode as JSON.
-        return JSONResponse(status_code=422, content={"detail": finite(jsonable_encoder(exc.errors()))})
-
-    errors.register(app)  # HTML error pages for browsers, JSON for the API
+    error_pages.register(app)  # HTML error pages for browsers, JSON for the API
     app.mount("/static", StaticFiles(directory=ROOT / "static"), name="static")
     for module in router_modules():
-        app.include_router(module.router)
+        app.include_router(module.router, responses=errors.RESPONSES)
     return app
 
 

@@ -14,6 +14,10 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 _ANCESTOR = re.compile(r"\*|'self'|'none'|[a-z][a-z0-9+.-]*:|([a-z][a-z0-9+.-]*://)?(\*\.)?[\w.-]+(:(\d+|\*))?(/\S*)?",
                        re.IGNORECASE)
 
+# Characters nobody confuses when reading them off a projector (no 0/O, 1/I/L): worker names and
+# the join codes built on them use only these.
+WORKER_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NP_")
@@ -43,6 +47,37 @@ class Settings(BaseSettings):
     # Σ over runs of iterations × (1 + data points an update evaluates / 64), twice with internals
     max_optimizer_work: int = 150_000
     max_optimizer_points: int = 128_000  # runs × points per path in one answer
+    # What one request or message may hold, checked before anything reads it further: a body
+    # (HTTP) or a WebSocket message in bytes (a 256×256 RGB picture as JSON integers is ~1 MB),
+    # the items of any one JSON list or object, and how deeply JSON may nest.
+    max_body_bytes: int = 2 * 1024 * 1024
+    max_list_items: int = 10_000  # at least NP_MAX_POINTS is always allowed
+    max_json_depth: int = 32
+    max_frame_bytes: int = 1024 * 1024  # a stream frame or a grid answer, encoded
+    # What one client (one address) may hold or ask at once: sessions (past it, its own least
+    # recently used unwatched session makes room), open streams, requests waiting for their
+    # turn, and a quota of requests and messages (one unit each, and one per 64 KB they carry).
+    max_sessions_per_client: int = 20
+    max_streams_per_client: int = 20
+    max_requests_per_client: int = 8
+    client_quota_per_second: float = 50.0
+    client_quota_burst: float = 100.0
+    max_queued_commands: int = 16  # commands a stream holds before answering "too many"
+    # CPU work (frames, stream commands) runs on this many threads; each client has one turn
+    # at a time, in its requests, frames and commands alike, so one client cannot take them all.
+    work_threads: int = 2
+    # Serving a lecture hall (README, "Serving a lecture hall"). A worker admits at most
+    # `capacity` sessions in use at once (watched by a page, or used in the last minute); past
+    # it a new session is refused with 503 and Retry-After instead of slowing every student.
+    capacity: int = 150
+    # The worker's name when several run behind the proxy: two characters of WORKER_ALPHABET
+    # that start every id and join code it hands out, so the proxy routes them to it. "" (the
+    # default, `make run`) for one process.
+    worker_name: str = ""
+    # A session's journal (its configuration and every change, with the step it came at) lets a
+    # page recreate the run elsewhere when its worker is gone; past this size it stops growing
+    # and the run can only start over from its settings.
+    max_journal_bytes: int = 1024 * 1024
     # Convolution lab: sizes of inputs and kernels, and what one call may compute or list.
     max_image_side: int = 256  # height and width of any input grid, image or uploaded picture
     max_kernel_side: int = 15  # kernel height and width
@@ -87,6 +122,14 @@ class Settings(BaseSettings):
     # Who may put a lab in an <iframe>: a space-separated CSP frame-ancestors list. "*" is any
     # http(s) page; "file:" adds slide decks opened from disk (browsers do not count them in "*").
     frame_ancestors: str = "* file:"
+
+    @field_validator("worker_name")
+    @classmethod
+    def _worker_name(cls, value: str) -> str:
+        if value and (len(value) != 2 or any(ch not in WORKER_ALPHABET for ch in value)):
+            raise ValueError(f"worker_name is two characters of {WORKER_ALPHABET} (e.g. WA), or empty "
+                             f"for a single process; not {value!r}")
+        return value
 
     @field_validator("scale_public_url")
     @classmethod

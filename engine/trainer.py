@@ -246,13 +246,13 @@ class Trainer:
         """The last batch's targets as the loss took them (rows of T_train)."""
         return self.T_train[self.trace_rows]
 
+    def steps_for_epochs(self, n: int) -> int:
+        """Mini-batch updates from here to the end of the n-th epoch from now."""
+        return n * self.batches_per_epoch - self._pos // self.config.batch_size
+
     def run_epochs(self, n: int = 1) -> int:
         """Train until n more epochs have completed (or divergence)."""
-        target = self.epoch + n
-        ran = 0
-        while self.epoch < target and not self.diverged:
-            ran += self.step(self.batches_per_epoch - self._pos // self.config.batch_size)
-        return ran
+        return self.step(self.steps_for_epochs(n))
 
     # ----- reading ------------------------------------------------------------------------
     def _loss_acc(self, z: Array, T: Array) -> tuple[float, float | None]:
@@ -315,12 +315,25 @@ class Trainer:
         """
         F = self._grid_features(res)
         with np.errstate(all="ignore"):
-            _, as_ = self.model.forward(F)
-        out = as_[-1]
+            _, as_ = self.model.forward(F, np.float32)  # a picture: see MLP.forward
         result: dict[str, Any] = {
             "inputs": F.T.reshape(-1, res, res),
             "neurons": [a.T.reshape(-1, res, res) for a in as_[:-1]],
+            **self._output_maps(as_[-1], res),
         }
+        return result
+
+    def output_grid(self, res: int) -> dict[str, Any]:
+        """Only `output` (and `confidence` for K classes) of grids(res): what a frame draws
+        largest, without the thumbnails."""
+        with np.errstate(all="ignore"):
+            out = self.model.output(self._grid_features(res))
+        maps = self._output_maps(out, res)
+        maps.pop("probabilities", None)
+        return maps
+
+    def _output_maps(self, out: Array, res: int) -> dict[str, Array]:
+        result: dict[str, Array] = {}
         loss = self.config.resolved_loss
         if loss == "softmax_ce":
             result["output"] = np.argmax(out, axis=1).reshape(res, res)

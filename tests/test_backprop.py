@@ -286,7 +286,7 @@ def test_patch_bad_state_is_a_422_naming_it_and_changes_nothing(client, state, n
     sid = client.post("/api/v1/backprop/sessions", json={}).json()["id"]
     before = client.post(f"/api/v1/backprop/sessions/{sid}/step", json={"steps": 6}).json()
     r = client.patch(f"/api/v1/backprop/sessions/{sid}", json={"biases": True, "state": state})
-    assert r.status_code == 422 and needle in r.json()["detail"], r.text
+    assert r.status_code == 422 and needle in r.json()["detail"][0]["msg"], r.text
     after = client.get(f"/api/v1/backprop/sessions/{sid}").json()
     assert after["iteration"] == 1 and after["network"] == before["network"]
     assert after["config"]["biases"] is False

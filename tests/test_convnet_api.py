@@ -15,6 +15,7 @@ from app.labs.convnet.session import ConvNetConfigIn, ConvNetRunner
 from app.settings import Settings
 from engine.image_data import load_digits
 from engine.image_trainer import ImageConfig, ImageTrainer
+from tests.answers import message as problems
 from tests.streams import until
 
 API = "/api/v1/convnet"
@@ -116,11 +117,11 @@ def test_epochs_read_reset_delete(client):
     got = client.get(f"{API}/sessions/{sid}", params={"include": ["maps"], "example": 7}).json()
     assert got["maps"]["index"] == 7
     past = client.get(f"{API}/sessions/{sid}", params={"include": ["maps"], "example": 359})
-    assert past.status_code == 422 and "from 0 to 358" in past.json()["detail"]
+    assert past.status_code == 422 and "from 0 to 358" in problems(past)
     assert client.post(f"{API}/sessions/{sid}/reset").json()["step"] == 0
     assert client.delete(f"{API}/sessions/{sid}").status_code == 204
     r = client.get(f"{API}/sessions/{sid}")
-    assert r.status_code == 404 and "create a new one" in r.json()["detail"]
+    assert r.status_code == 404 and "create a new one" in problems(r)
 
 
 def test_confusion_cell_lists_its_images(client):
@@ -164,7 +165,7 @@ def test_layers_as_text_or_specs_become_the_same_text(client):
 def test_a_network_that_cannot_work_is_a_422_naming_the_layer(client, layers, message):
     r = client.post(f"{API}/sessions", json={"layers": layers})
     assert r.status_code == 422
-    assert message in r.json()["detail"]
+    assert message in problems(r)
 
 
 @pytest.mark.parametrize(("layers", "message"), [
@@ -176,7 +177,7 @@ def test_a_network_that_cannot_work_is_a_422_naming_the_layer(client, layers, me
 def test_a_layer_out_of_range_is_a_validation_error_naming_it(client, layers, message):
     r = client.post(f"{API}/sessions", json={"layers": layers})
     assert r.status_code == 422
-    assert message in json.dumps(r.json()["detail"], ensure_ascii=False)
+    assert message in problems(r)
 
 
 def test_work_and_layer_budgets_name_their_settings(client_with):
@@ -186,12 +187,12 @@ def test_work_and_layer_budgets_name_their_settings(client_with):
     ok = c.post(f"{API}/sessions", json={"layers": "conv8k3p1,relu", "batch_size": 32})
     assert ok.status_code == 201, ok.text
     r = c.post(f"{API}/sessions", json={"layers": "conv8k3p1,relu", "batch_size": 64})
-    detail = r.json()["detail"]
+    detail = problems(r)
     assert r.status_code == 422
     assert "the output layer (dense 10): a step of 64 images costs 622,592 multiply-accumulates" in detail
     assert "NP_MAX_WORK_PER_FRAME" in detail
     r = c.post(f"{API}/sessions", json={"layers": "conv8k3p1,relu,maxpool2,relu"})
-    assert r.status_code == 422 and "at most 3 layers (NP_MAX_CONVNET_LAYERS)" in r.json()["detail"]
+    assert r.status_code == 422 and "at most 3 layers (NP_MAX_CONVNET_LAYERS)" in problems(r)
     assert client_with(max_images=100).post(f"{API}/sessions", json={"dataset": "shapes"}).status_code == 422
 
 
@@ -257,13 +258,13 @@ def test_predict_reads_an_image_or_a_drawing_with_the_sessions_network(client, t
 def test_predict_says_what_is_wrong_with_a_picture(client, body, message):
     sid = create(client)["id"]
     r = client.post(f"{API}/predict", json={"session": sid, **body})
-    assert r.status_code == 422 and message in json.dumps(r.json()["detail"], ensure_ascii=False)
+    assert r.status_code == 422 and message in problems(r)
 
 
 def test_predict_needs_one_picture_and_a_session(client):
     sid = create(client)["id"]
     r = client.post(f"{API}/predict", json={"session": sid})
-    assert r.status_code == 422 and "give one of image" in json.dumps(r.json()["detail"])
+    assert r.status_code == 422 and "give one of image" in problems(r)
     assert client.post(f"{API}/predict", json={"session": "nope", "image": [[0] * 8] * 8}).status_code == 404
 
 
@@ -279,9 +280,9 @@ def test_patch_continues_or_starts_over(client):
     assert r.json()["config"]["resolved"]["parameters"] == 40 + 650
     r = client.patch(f"{API}/sessions/{sid}", json={"layers": "conv8k3,conv8k3,conv8k3,conv8k3"})
     assert r.status_code == 422
-    assert "layer 4 (conv 8 filters 3×3): the 3×3 kernel does not fit the 2×2 map" in r.json()["detail"]
+    assert "layer 4 (conv 8 filters 3×3): the 3×3 kernel does not fit the 2×2 map" in problems(r)
     r = client.patch(f"{API}/sessions/{sid}", json={"lr": -1})
-    assert r.status_code == 422 and "lr" in r.json()["detail"]
+    assert r.status_code == 422 and "lr" in problems(r)
 
 
 def test_the_traced_picture_is_a_test_image_or_a_drawing(client):
@@ -310,7 +311,7 @@ def test_weights_move_a_run_into_another_session(client):
     bad = {**trained["weights"], "conv1": {"w": [[0]], "b": [0] * 8}}
     r = client.patch(f"{API}/sessions/{b}", json={"weights": bad})
     assert r.status_code == 422
-    assert "conv1.w: shape (1, 1), this network needs (8, 1, 3, 3)" in r.json()["detail"]
+    assert "conv1.w: shape (1, 1), this network needs (8, 1, 3, 3)" in problems(r)
 
 
 # ---- the stream ---------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 
+from tests.answers import message as problems
 from tests.streams import until
 
 API = "/api/v1/depth"
@@ -104,9 +105,9 @@ def test_lr_continues_depth_restarts_and_weights_import(client):
     again = client.get(f"{API}/sessions/{other}?include=weights").json()
     assert [n["weights"] for n in again["networks"]] == weights
     r = client.patch(f"{API}/sessions/{other}", json={"weights": weights[:1]})
-    assert r.status_code == 422 and "one list of parameter arrays per network" in r.json()["detail"]
+    assert r.status_code == 422 and "one list of parameter arrays per network" in problems(r)
     r = client.patch(f"{API}/sessions/{other}", json={"weights": [weights[0][:-1], weights[1]]})
-    assert r.status_code == 422 and "weights" in r.json()["detail"]
+    assert r.status_code == 422 and "weights" in problems(r)
 
 
 def test_a_diverging_network_is_a_state_in_json(client):
@@ -130,7 +131,7 @@ def test_a_diverging_network_is_a_state_in_json(client):
 ])
 def test_limits_name_their_setting(client, body, words):
     r = client.post(f"{API}/sessions", json=body)
-    assert r.status_code == 422 and words in r.json()["detail"]
+    assert r.status_code == 422 and words in problems(r)
 
 
 @pytest.mark.parametrize("body", [
@@ -154,7 +155,7 @@ def test_work_budget_per_call(client_with):
     c = client_with(max_work_per_call=5_000_000)
     sid = c.post(f"{API}/sessions", json={}).json()["id"]
     r = c.post(f"{API}/sessions/{sid}/step", json={"steps": 100})
-    assert r.status_code == 422 and "NP_MAX_WORK_PER_CALL" in r.json()["detail"]
+    assert r.status_code == 422 and "NP_MAX_WORK_PER_CALL" in problems(r)
     assert c.post(f"{API}/sessions/{sid}/step", json={"steps": 1}).status_code == 200
     r = c.post(f"{API}/sessions/{sid}/step", json={"steps": 1, "epochs": 1})
     assert r.status_code == 422
@@ -163,7 +164,7 @@ def test_work_budget_per_call(client_with):
 def test_tighter_server_limits(client_with):
     c = client_with(max_depth=10, max_width=8)
     r = c.post(f"{API}/sessions", json={"depth": 11, "width": 9})
-    detail = r.json()["detail"]
+    detail = problems(r)
     assert r.status_code == 422 and "at most 10 hidden layers" in detail and "at most 8 units" in detail
 
 
@@ -220,7 +221,7 @@ def test_propagation_by_initializer(client):
 ])
 def test_propagation_limits(client, body, words):
     r = client.post(f"{API}/propagation", json=body)
-    assert r.status_code == 422 and words in r.json()["detail"]
+    assert r.status_code == 422 and words in problems(r)
 
 
 def test_propagation_rejects_unknown_initializers(client):
@@ -253,7 +254,7 @@ def test_activations_sample_f_and_its_derivative_with_the_lecture_notes(client):
 ])
 def test_activations_bad_queries(client, query, words):
     r = client.get(f"/api/v1/activations?{query}")
-    assert r.status_code == 422 and words in r.json()["detail"]
+    assert r.status_code == 422 and words in problems(r)
 
 
 def test_activations_refuse_non_finite_bounds(client):
@@ -267,10 +268,14 @@ def test_page_marks_its_controls_and_main_picture(client):
     assert r.status_code == 200
     for name in ("views", "transport", "networks", "settings", "explanation", "distributions", "updates"):
         assert f'data-control="{name}"' in r.text
-    assert r.text.count("data-main-picture") == 1 and 'id="depth-main" data-main-picture' in r.text
+    # each view is a part with its own picture; the hidden parts are hidden
+    assert r.text.count("data-main-picture") == 3 and r.text.count("data-part") == 3
+    assert 'id="view-train" class="view" role="tabpanel" aria-labelledby="tab-train" data-part >' in r.text
+    assert 'id="depth-main" data-main-picture' in r.text
     # another view: its controls are the page's, the others' wait in data-view-control
     r = client.get("/labs/depth?view=propagation&hide=prop_inits,settings")
-    assert 'id="prop-canvas" data-main-picture' in r.text and r.text.count("data-main-picture") == 1
+    assert 'id="prop-canvas" data-main-picture' in r.text
+    assert 'aria-labelledby="tab-train" data-part hidden' in r.text
     assert 'data-control="prop_inits" hidden' in r.text
     assert 'data-view-control="settings" hidden' in r.text and 'data-control="settings"' not in r.text
 

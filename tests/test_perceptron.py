@@ -299,7 +299,7 @@ def test_patch_state_continues_a_run_and_rejects_bad_state(client):
                           ({"w": [1, 2], "b": 0, "epoch": 0}, "state.epoch"),
                           ("weights", "state")]:
         r = client.patch(f"/api/v1/perceptron/sessions/{b}", json={"dataset": "gate_or", "state": state})
-        assert r.status_code == 422 and needle in r.json()["detail"], (state, r.text)
+        assert r.status_code == 422 and needle in r.json()["detail"][0]["msg"], (state, r.text)
     unchanged = client.get(f"/api/v1/perceptron/sessions/{b}").json()
     assert unchanged["config"]["dataset"] == "xor" and _saved(unchanged) == _saved(gb)
 

@@ -137,7 +137,7 @@ def test_api_filters_by_lab(client, scenes):
     assert [p["name"] for p in client.get("/api/v1/presets?lab=mlp").json()] == ["xor-2-2-1-mlp"]
     r = client.get("/api/v1/presets?lab=nope")
     assert r.status_code == 422
-    assert "lab must be one of" in r.json()["detail"] and "'mlp'" in r.json()["detail"]
+    assert "lab must be one of" in r.json()["detail"][0]["msg"] and "'mlp'" in r.json()["detail"][0]["msg"]
 
 
 def test_api_reads_one_preset(client, scenes):
@@ -147,7 +147,7 @@ def test_api_reads_one_preset(client, scenes):
     assert r.json()["url"] == "/labs/optimizers?preset=lr-too-large"
     r = client.get("/api/v1/presets/nope")
     assert r.status_code == 404
-    assert "no preset 'nope'; presets: ['lr-too-large'," in r.json()["detail"]
+    assert "no preset 'nope'; presets: ['lr-too-large'," in r.json()["detail"][0]["msg"]
 
 
 def test_api_is_documented(client):

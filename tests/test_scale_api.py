@@ -15,6 +15,7 @@ import pytest
 from app import sessions
 from app.labs.scale.store import ALPHABET, normalize_code
 from app.templating import ROOT
+from tests.answers import message as problems
 from tests.streams import until
 from tests.test_scale_qr import read as read_qr
 
@@ -103,15 +104,15 @@ def test_sweeps_past_the_settings_are_422_naming_them(client_with):
     c = client_with(scale_max_cells=3, scale_max_cell_flops=1e8, scale_max_sweep_flops=2e8,
                     scale_max_width=64)
     r = c.post("/api/v1/scale/sweeps", json={"widths": [4, 8], "train_sizes": [50, 100]})
-    assert r.status_code == 422 and "4 cells, at most 3 (NP_SCALE_MAX_CELLS)" in r.json()["detail"]
+    assert r.status_code == 422 and "4 cells, at most 3 (NP_SCALE_MAX_CELLS)" in problems(r)
     r = c.post("/api/v1/scale/sweeps", json={"widths": [128]})
-    assert r.status_code == 422 and "NP_SCALE_MAX_WIDTH" in r.json()["detail"]
+    assert r.status_code == 422 and "NP_SCALE_MAX_WIDTH" in problems(r)
     r = c.post("/api/v1/scale/sweeps", json={"widths": [64], "budget": 2000})
-    assert r.status_code == 422 and "NP_SCALE_MAX_CELL_FLOPS" in r.json()["detail"]
+    assert r.status_code == 422 and "NP_SCALE_MAX_CELL_FLOPS" in problems(r)
     r = c.post("/api/v1/scale/sweeps", json={"widths": [16, 32, 64], "budget": 400})
-    assert r.status_code == 422 and "NP_SCALE_MAX_SWEEP_FLOPS" in r.json()["detail"]
+    assert r.status_code == 422 and "NP_SCALE_MAX_SWEEP_FLOPS" in problems(r)
     r = c.post("/api/v1/scale/cells", json={"width": 64, "steps": 5000})
-    assert r.status_code == 422 and "NP_SCALE_MAX_CELL_FLOPS" in r.json()["detail"]
+    assert r.status_code == 422 and "NP_SCALE_MAX_CELL_FLOPS" in problems(r)
 
 
 def test_budgets_in_epochs_and_flops_resolve_to_steps(client):
@@ -128,9 +129,9 @@ def test_the_sweep_cap_and_unknown_sweeps(client_with):
     c = client_with(scale_max_sweeps=1, scale_sweep_idle_seconds=3600)
     assert c.post("/api/v1/scale/sweeps", json=SMALL).status_code == 201
     r = c.post("/api/v1/scale/sweeps", json=SMALL)
-    assert r.status_code == 429 and "NP_SCALE_MAX_SWEEPS" in r.json()["detail"]
+    assert r.status_code == 429 and "NP_SCALE_MAX_SWEEPS" in problems(r)
     r = c.get("/api/v1/scale/sweeps/nope")
-    assert r.status_code == 404 and "no sweep 'nope'" in r.json()["detail"]
+    assert r.status_code == 404 and "no sweep 'nope'" in problems(r)
 
 
 def test_idle_sweeps_are_dropped(client_with):
@@ -192,15 +193,15 @@ def test_results_are_checked_before_they_count(client):
     job = client.post(f"/api/v1/scale/sweeps/{s['id']}/join", json={}).json()["cells"][0]
     result = train_in_session(client, job["cell"])
     r = client.post(job["result_url"], json={"lease": "x" * 16, "result": result})
-    assert r.status_code == 403 and "never given" in r.json()["detail"]
+    assert r.status_code == 403 and "never given" in problems(r)
     r = client.post(job["result_url"], json={"lease": job["lease"], "result": {**result, "parameters": 1}})
-    assert r.status_code == 422 and "the cell's network has" in r.json()["detail"]
+    assert r.status_code == 422 and "the cell's network has" in problems(r)
     r = client.post(job["result_url"], json={"lease": job["lease"], "result": {**result, "test_error": 1.5}})
     assert r.status_code == 422
     # once this worker knows the cell's numbers, a changed one is refused
     client.post("/api/v1/scale/cells", json=job["cell"])
     r = client.post(job["result_url"], json={"lease": job["lease"], "result": {**result, "test_error": 0.01}})
-    assert r.status_code == 422 and "differs from this cell's known" in r.json()["detail"]
+    assert r.status_code == 422 and "differs from this cell's known" in problems(r)
     assert client.post(job["result_url"], json={"lease": job["lease"], "result": result}).json()["accepted"]
 
 
@@ -218,9 +219,9 @@ def test_a_lapsed_lease_goes_to_the_next_student(client_with):
     state = c.get(f"/api/v1/scale/sweeps/{s['id']}").json()
     assert state["progress"]["reassigned"] == 1 and state["cells"][0]["handed_out"] == 2
     r = c.post(job["lease_url"], json={"lease": job["lease"]})
-    assert r.status_code == 409 and "no longer leased to you" in r.json()["detail"]
+    assert r.status_code == 409 and "no longer leased to you" in problems(r)
     r = c.post(job["result_url"], json={"lease": job["lease"], "result": result})
-    assert r.status_code == 409 and "went to another student" in r.json()["detail"]
+    assert r.status_code == 409 and "went to another student" in problems(r)
     mine = b["cells"][0]
     assert c.post(mine["result_url"], json={"lease": mine["lease"], "result": result}).json()["accepted"]
 
@@ -229,11 +230,11 @@ def test_server_sweeps_take_no_students_and_the_student_cap(client_with):
     c = client_with(scale_max_students=1)
     s = c.post("/api/v1/scale/sweeps", json=SMALL).json()
     r = c.post(f"/api/v1/scale/sweeps/{s['id']}/join", json={})
-    assert r.status_code == 409 and "class experiment" in r.json()["detail"]
+    assert r.status_code == 409 and "class experiment" in problems(r)
     s = class_sweep(c)
     assert c.post(f"/api/v1/scale/sweeps/{s['id']}/join", json={}).status_code == 200
     r = c.post(f"/api/v1/scale/sweeps/{s['id']}/join", json={})
-    assert r.status_code == 429 and "NP_SCALE_MAX_STUDENTS" in r.json()["detail"]
+    assert r.status_code == 429 and "NP_SCALE_MAX_STUDENTS" in problems(r)
 
 
 def test_the_lecturer_fills_the_rest_on_the_server(client):

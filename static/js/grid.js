@@ -1,7 +1,10 @@
-// Decoding the compact grids the server sends: {shape, range: [lo, hi], dtype, data: base64}.
+// Decoding the compact grids the server sends: {shape, range: [lo, hi], dtype, data: base64}
+// (or `bytes`, a Uint8Array, in a binary frame).
 
-/** Raw quantized values (Uint8Array or Uint16Array) of an encoded grid. */
+/** Raw quantized values (Uint8Array or Uint16Array) of an encoded grid: from `bytes` (a binary
+ * frame, static/js/stream.js) or base64 `data`. */
 export function rawValues(grid) {
+  if (grid.bytes) return grid.dtype === "uint16" ? new Uint16Array(grid.bytes.slice().buffer) : grid.bytes;
   const bin = atob(grid.data);
   const bytes = new Uint8Array(bin.length);
   for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);

@@ -19,7 +19,7 @@ api = APIRouter(prefix=f"/api/v1/{LAB}", tags=[LAB])
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     steps: int = Field(1, ge=1, description="walk-through steps to go forward (2 → 3 → … → 6 → 2)")
 
 

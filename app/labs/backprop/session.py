@@ -26,17 +26,18 @@ _EX = backprop.WORKED_EXAMPLE
 class BackpropIn(BaseModel):
     """One network and one training example; the defaults are the classic worked example."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     inputs: list[float] = Field(list(_EX["inputs"]), min_length=1, max_length=4, description="i1 … (1–4)")
     targets: list[float] = Field(list(_EX["targets"]), min_length=1, max_length=4, description="t per output")
     hidden: list[int] = Field([2], max_length=3, description="neurons per hidden layer (≤ 3 layers of ≤ 4)")
     weights: list[float] | None = Field(
-        list(_EX["weights"]),
+        list(_EX["weights"]), fail_fast=True,
         description="w1, w2, … in slide order (by destination neuron, then source); empty: random from seed",
     )
     biases: bool = Field(False, description="neurons have biases")
-    bias_values: list[float] | None = Field(None, description="b1, b2, … in neuron order; empty: random")
+    bias_values: list[float] | None = Field(None, fail_fast=True,
+                                            description="b1, b2, … in neuron order; empty: random")
     activation: ActivationName = Field("linear", description="hidden layers' activation")
     output_activation: ActivationName | None = Field(
         None, description="the output's activation (default: as hidden; sigmoid for bce)"
@@ -152,16 +153,18 @@ class WalkStateIn(BaseModel):
     """A saved walk-through to continue (as the page exports it): the network's current
     weights and biases, the iteration, the step shown and the error history."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
-    weights: list[float] = Field(description="w1, w2, … now, in slide order")
-    bias_values: list[float] | None = Field(None, description="b1, b2, … now (when biases are on)")
+    weights: list[float] = Field(fail_fast=True, description="w1, w2, … now, in slide order")
+    bias_values: list[float] | None = Field(None, fail_fast=True,
+                                            description="b1, b2, … now (when biases are on)")
     iteration: int = Field(0, ge=0, le=MAX_REPEATS, description="updates applied so far")
     stage: int = Field(1, ge=1, le=6, description="the step shown, 1 (initialize) … 6 (repeat)")
     losses: list[float | None] | None = Field(
-        None, max_length=MAX_REPEATS + 1, description="E before the first update and after each one")
+        None, max_length=MAX_REPEATS + 1, fail_fast=True,
+        description="E before the first update and after each one")
     loss_iterations: list[int] | None = Field(
-        None, description="the iteration of each listed E (default 0, 1, 2, …)")
+        None, fail_fast=True, description="the iteration of each listed E (default 0, 1, 2, …)")
 
     @model_validator(mode="after")
     def _consistent(self) -> WalkStateIn:

@@ -19,6 +19,7 @@ from app.labs.mlp.session import (
     OptimizerName,
     Precision,
     StepIn,
+    check_grid_bytes,
     config_out,
     snapshot,
 )
@@ -26,6 +27,7 @@ from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.settings import Settings
 from app.templating import lab_page, render
+from app.work import in_request
 from engine import activations, datasets, features, losses, optimizers, regularizers
 
 LAB = "mlp"
@@ -52,6 +54,15 @@ def _check_res(settings: SettingsDep, include: list[str], *res: int) -> None:
         raise HTTPException(422, f"grid resolution at most {settings.max_grid} (NP_MAX_GRID)")
 
 
+def _check_grid_bytes(session: Session, settings: Settings, include: list[str], res: int,
+                      neuron_res: int) -> None:
+    if "grids" in include:
+        try:
+            check_grid_bytes(_runner(session).cfg, res, neuron_res, settings)
+        except ValueError as exc:
+            raise HTTPException(422, str(exc)) from None
+
+
 @api.post("/sessions", status_code=201)
 def create_session(cfg: MLPConfigIn, store: StoreDep, settings: SettingsDep) -> dict[str, Any]:
     """Start a run; the answer carries its id, the resolved config, metrics and weights."""
@@ -72,7 +83,9 @@ def read_session(
 ) -> dict[str, Any]:
     """The run now: any of metrics, weights, trace, grids, history, optimizer, data, diagnosis."""
     _check_res(settings, include, res, neuron_res)
-    return _state(store.get(LAB, sid), include, res, neuron_res, precision)
+    session = store.get(LAB, sid)
+    _check_grid_bytes(session, settings, include, res, neuron_res)
+    return _state(session, include, res, neuron_res, precision)
 
 
 @api.post("/sessions/{sid}/step")
@@ -81,17 +94,15 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     what `include` names, rounded as `precision` says."""
     _check_res(settings, body.include, body.res, body.neuron_res)
     session = store.get(LAB, sid)
-    trainer = _runner(session).trainer
+    _check_grid_bytes(session, settings, body.include, body.res, body.neuron_res)
+    runner = _runner(session)
     with session.lock:
-        n = body.steps or (body.epochs or 0) * trainer.batches_per_epoch or 1
+        n = body.steps or (runner.trainer.steps_for_epochs(body.epochs) if body.epochs else 1)
         try:
             streaming.check_work(session, settings, n)
         except ValueError as exc:
             raise HTTPException(422, f"{exc}; call again to go on") from None
-        if body.epochs:
-            trainer.run_epochs(body.epochs)
-        else:
-            trainer.step(n)
+        in_request(runner.advance, n)  # through the session's journal, which counts the units
     return _state(session, body.include, body.res, body.neuron_res, body.precision)
 
 
@@ -143,7 +154,7 @@ def _json_param(raw: Any) -> Any:
     if isinstance(raw, str):
         try:
             return json.loads(raw)
-        except ValueError:
+        except (ValueError, RecursionError):  # a link nesting JSON 1,000 deep is not a setting
             return None
     return raw
 

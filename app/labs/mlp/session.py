@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from app import encoding
 from app.settings import Settings
@@ -34,7 +35,7 @@ PRECISION_DOC = (
 class MLPConfigIn(BaseModel):
     """A playground run. Noise and the train share are percentages, as on the page."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     dataset: DatasetName = "circle"
     n_points: int = Field(500, ge=4, description="points generated (train + test)")
@@ -42,19 +43,21 @@ class MLPConfigIn(BaseModel):
     train_percent: float = Field(50, ge=10, le=100, description="share of points used for training")
     seed: int = Field(0, ge=0, le=2**32 - 1)
     num_classes: int = Field(3, ge=3, le=5, description="classes of the multi-class datasets")
-    points: list[tuple[float, float, float]] | None = Field(
-        None, description="your own data as [x1, x2, label] (labels ±1, a class 0…K−1, or a value); "
+    points: list[Annotated[tuple[float, float, float], Strict(False)]] | None = Field(
+        None, fail_fast=True,
+        description="your own data as [x1, x2, label] (labels ±1, a class 0…K−1, or a value); "
         "split into train and test by train_percent"
     )
-    added: list[tuple[float, float, float]] | None = Field(
-        None, description="points clicked into the plot, [x1, x2, label]: always in the training set "
+    added: list[Annotated[tuple[float, float, float], Strict(False)]] | None = Field(
+        None, fail_fast=True,
+        description="points clicked into the plot, [x1, x2, label]: always in the training set "
         "(after the split); changing them keeps the run going (no reset)"
     )
     problem: Literal["classification", "regression", "multiclass"] | None = Field(
         None, description="defaults to the dataset's (classification for your own points)"
     )
     features: list[FeatureName] = Field(["x1", "x2"], min_length=1)
-    hidden: list[int] = Field([4, 2], description="neurons per hidden layer")
+    hidden: list[int] = Field([4, 2], fail_fast=True, description="neurons per hidden layer")
     activation: ActivationName = "tanh"
     loss: Literal["squared", "bce", "softmax_ce"] | None = Field(
         None, description="squared (tanh/linear output), bce (sigmoid output) or softmax_ce"
@@ -144,7 +147,7 @@ class MLPConfigIn(BaseModel):
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     steps: int | None = Field(None, ge=1, description="mini-batch updates to run")
     epochs: int | None = Field(None, ge=1, description="passes over the training set to run")
@@ -199,9 +202,21 @@ def metrics_out(trainer: Trainer) -> dict[str, Any]:
     })
 
 
+def output_grid_out(trainer: Trainer, res: int) -> dict[str, Any]:
+    """Only the output map at `res` (a light frame's grids)."""
+    g = trainer.output_grid(res)
+    out: dict[str, Any] = {"extent": [-datasets.DOMAIN, datasets.DOMAIN]}
+    if "confidence" in g:
+        out["output"] = encoding.labels(g["output"])
+        out["confidence"] = encoding.grid(g["confidence"], 0.0, 1.0)
+    else:
+        out["output"] = encoding.grid(g["output"], -1.0, 1.0)
+    return out
+
+
 def grids_out(trainer: Trainer, res: int, neuron_res: int) -> dict[str, Any]:
     """Output grid at `res`, features and neurons at `neuron_res`, quantized to uint8."""
-    g = trainer.grids(res)
+    g = trainer.grids(res) if neuron_res == res else trainer.output_grid(res)
     out: dict[str, Any] = {"extent": [-datasets.DOMAIN, datasets.DOMAIN]}
     if "confidence" in g:
         out["output"] = encoding.labels(g["output"])
@@ -314,7 +329,7 @@ class ProgressIn(BaseModel):
 
 
 class FrameOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     res: int = Field(100, ge=2)
     neuron_res: int = Field(20, ge=2)
 
@@ -343,6 +358,15 @@ class MLPRunner:
     def frame(self) -> dict[str, Any]:
         return snapshot(self.trainer, self.FRAME, self.view.res, self.view.neuron_res)
 
+    def light_frame(self) -> dict[str, Any]:
+        """A frame while playing, three of every four: the output map, metrics, weights and
+        diagnosis, without what changes slowly or is drawn small (the features' and neurons'
+        thumbnails, each class's map, the loss history), which the page keeps from the last full
+        frame; its loss chart goes on from the metrics. A third of the bytes, less work."""
+        out = snapshot(self.trainer, ("metrics", "weights", "diagnosis"))
+        out["grids"] = output_grid_out(self.trainer, self.view.res)
+        return out
+
     def describe(self) -> dict[str, Any]:
         return {**config_out(self.cfg, self.trainer), "data": data_out(self.trainer)}
 
@@ -366,7 +390,9 @@ class MLPRunner:
             cfg.check_limits(self.settings)
         except HTTPException as exc:
             raise ValueError(exc.detail) from None
+        check_grid_bytes(cfg, view.res, view.neuron_res, self.settings)
         engine_cfg = cfg.to_engine()
+        check_render_cost(engine_cfg, view.res, view.neuron_res, self.settings)
         pairs = None
         if weights is not None:  # checked against the new network before anything changes
             pairs = parse_weights(weights)
@@ -382,8 +408,49 @@ class MLPRunner:
         return {"reset": reset}
 
     def step_cost(self) -> int:
-        """Work of one mini-batch update: examples × parameters (for the work budgets)."""
-        return self.trainer.config.batch_size * self.trainer.model.num_parameters
+        """Work of one mini-batch update: examples × parameters (for the work budgets); a batch
+        never holds more examples than the training set."""
+        batch = min(self.trainer.config.batch_size, max(1, len(self.trainer.F_train)))
+        return batch * self.trainer.model.num_parameters
+
+
+    def frame_cost(self) -> int:
+        """Work of rendering a frame, in step_cost's units (examples × parameters of a training
+        step, about three forward passes): the metrics' pass over every point, the output grid
+        and, at their own resolution, the neurons' grids."""
+        points = len(self.trainer.y_train) + len(self.trainer.y_test)
+        return render_cost(self.trainer.model.num_parameters, points, self.view.res, self.view.neuron_res)
+
+
+def render_cost(parameters: int, points: int, res: int, neuron_res: int) -> int:
+    cells = res * res + (neuron_res * neuron_res if neuron_res != res else 0)
+    return (points + cells) * parameters // 3
+
+
+def check_render_cost(engine_cfg: MLPConfig, res: int, neuron_res: int, settings: Settings) -> None:
+    """ValueError naming NP_MAX_WORK_PER_FRAME when rendering one frame alone would pass it."""
+    sizes = engine_cfg.sizes
+    parameters = sum((a + 1) * b for a, b in itertools.pairwise(sizes))
+    points = len(engine_cfg.points) if engine_cfg.points else engine_cfg.n_points
+    cost = render_cost(parameters, points, res, neuron_res)
+    if cost > settings.max_work_per_frame:
+        raise ValueError(
+            f"rendering grids of res {res} and neuron_res {neuron_res} for {parameters} weights is "
+            f"{cost:.3g} units of work, more than {settings.max_work_per_frame:.3g} a frame "
+            "(NP_MAX_WORK_PER_FRAME): lower res or neuron_res")
+
+
+def check_grid_bytes(cfg: MLPConfigIn, res: int, neuron_res: int, settings: Settings) -> None:
+    """ValueError naming NP_MAX_FRAME_BYTES when a frame's grids would be larger: the output
+    grid (twice for classes) at `res`, every feature and hidden neuron at `neuron_res`."""
+    outputs = 2 if (cfg.problem or datasets.get(cfg.dataset).problem) == "multiclass" else 1
+    cells = outputs * res * res + (len(cfg.features) + sum(cfg.hidden)) * neuron_res * neuron_res
+    size = encoding.grid_bytes(cells)
+    if size > settings.max_frame_bytes:
+        raise ValueError(
+            f"grids of res {res} and neuron_res {neuron_res} for {len(cfg.features) + sum(cfg.hidden)} "
+            f"features and neurons are {size / 1e6:.1f} MB, more than "
+            f"{settings.max_frame_bytes / 1e6:.1f} MB a frame (NP_MAX_FRAME_BYTES): lower res or neuron_res")
 
 
 def parse_weights(weights: Any) -> list[tuple[np.ndarray, np.ndarray]]:

@@ -24,6 +24,7 @@ from app.labs.optimizers.session import (
 from app.session_routes import add_session_routes
 from app.sessions import Session
 from app.templating import lab_page
+from app.work import in_request
 from engine import paths, schedules, surfaces
 
 LAB = "optimizers"
@@ -39,7 +40,7 @@ def compute_paths(body: PathsIn, settings: SettingsDep) -> dict[str, Any]:
     `precision` is "full"."""
     body.check_limits(settings)
     race, runs = body.race(record_internals=body.include_internals)
-    race.step(body.stop.max_iterations)
+    in_request(race.step, body.stop.max_iterations)
     return paths_out(body, race, runs, body.max_points, body.include_internals, body.precision)
 
 
@@ -79,7 +80,7 @@ def surface(name: SurfaceName, request: Request, settings: SettingsDep,
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     steps: int = Field(1, ge=1, description="updates of every running optimizer")
     include_internals: bool = False
     max_points: int = Field(1000, ge=2, le=20_001)
@@ -124,7 +125,7 @@ def step_session(sid: str, body: StepIn, store: StoreDep, settings: SettingsDep)
     session = store.get(LAB, sid)
     with session.lock:
         check_points(_runner(session).cfg, body.max_points, settings)
-        _runner(session).advance(body.steps)
+        in_request(_runner(session).advance, body.steps)
     return _state(session, body.max_points, body.precision)
 
 

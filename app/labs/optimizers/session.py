@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from app import encoding
 from app.settings import Settings
@@ -63,7 +63,7 @@ def rounded(obj: Any, full: bool = False) -> Any:
 class OptimizerIn(BaseModel):
     """One optimizer with torch.optim's hyperparameter names (lr apart, for sweeps)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     name: OptimizerName
     lr: float = Field(gt=0, le=100, description="learning rate γ (> 0)")
@@ -90,7 +90,7 @@ class OptimizerIn(BaseModel):
 class StopIn(BaseModel):
     """Stopping rules; a tolerance of 0 (or patience 0) turns that rule off."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     max_iterations: int = Field(500, ge=1, description="updates at most (limit NP_MAX_OPTIMIZER_ITERATIONS)")
     grad_tol: float = Field(1e-6, ge=0, description="stop when ‖∇f‖ < grad_tol")
@@ -102,13 +102,13 @@ class StopIn(BaseModel):
 class RaceIn(BaseModel):
     """A race: every optimizer from every start point on one surface."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     surface: SurfaceName = "ravine"
     surface_params: dict[str, float] = Field({}, description='e.g. {"condition": 10} for the ravine')
-    starts: list[tuple[float, float]] | None = Field(
-        None, description="start points [x, y]; default: the surface's own start point")
-    optimizers: list[OptimizerIn] = Field(min_length=1)
+    starts: list[Annotated[tuple[float, float], Strict(False)]] | None = Field(
+        None, fail_fast=True, description="start points [x, y]; default: the surface's own start point")
+    optimizers: list[OptimizerIn] = Field(min_length=1, fail_fast=True)
     stop: StopIn = StopIn()
     seed: int = Field(0, ge=0, le=2**32 - 1, description="seed of the mini-batch / gradient noise")
 

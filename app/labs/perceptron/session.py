@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationError, model_validator
 
 from app import encoding
 from app.settings import Settings
@@ -24,14 +24,15 @@ GRID_RES = 60
 class PerceptronIn(BaseModel):
     """A perceptron run. Noise is a percentage, as on the page."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     dataset: DataName = Field("gate_and", description="a logic gate, 'separable' blobs or a 2-class dataset")
     n_points: int = Field(60, ge=2, description="points generated (the gates always have 4)")
     noise: float = Field(0, ge=0, le=50, description="noise in percent, 0 … 50")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="data, random initial weights and shuffling")
-    points: list[tuple[float, float, float]] | None = Field(
-        None, description="your own points as [x1, x2, label] with labels -1 or 1 (replace the dataset)"
+    points: list[Annotated[tuple[float, float, float], Strict(False)]] | None = Field(
+        None, fail_fast=True,
+        description="your own points as [x1, x2, label] with labels -1 or 1 (replace the dataset)"
     )
     features: list[FeatureName] = Field(["x1", "x2"], min_length=1, description="inputs the perceptron sees")
     rule: RuleName = Field("perceptron", description="perceptron (Rosenblatt) or adaline (the delta "
@@ -103,7 +104,7 @@ class RunIn(PerceptronIn):
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     examples: int | None = Field(None, ge=1, description="examples to present")
     epochs: int | None = Field(None, ge=1, description="epochs to run to their end")
@@ -118,14 +119,15 @@ class StepIn(BaseModel):
 class RunStateIn(BaseModel):
     """A saved run to continue (a frame's fields, as the page exports them)."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
-    w: list[float] = Field(description="one weight per feature")
+    w: list[float] = Field(fail_fast=True, description="one weight per feature")
     b: float
     epoch: int = Field(1, ge=1, description="the current epoch (1-based)")
     position: int = Field(0, ge=0, description="examples already presented in the current epoch")
-    mistakes_per_epoch: list[int] = Field([], description="mistakes of every finished epoch")
-    sq_error_per_epoch: list[float] | None = Field(None, description="mean ½(y − s)² of every finished epoch")
+    mistakes_per_epoch: list[int] = Field([], fail_fast=True, description="mistakes of every finished epoch")
+    sq_error_per_epoch: list[float] | None = Field(None, fail_fast=True,
+                                                   description="mean ½(y − s)² of every finished epoch")
     total_mistakes: int | None = Field(None, ge=0, description="mistakes so far (default: finished epochs')")
     epoch_sq_error: float = Field(0.0, description="Σ ½(y − s)² so far in the current epoch")
     status: Literal["running", "converged", "cycle", "epoch_limit"] = "running"

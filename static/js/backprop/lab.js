@@ -1,6 +1,6 @@
 // The backprop lab's page: controls ↔ URL, the walk-through session over the stream, the views.
 
-import { commandQueue, openStream } from "../stream.js";
+import { commandQueue, openStream, postSession } from "../stream.js";
 import { labReady, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawNetwork } from "./network.js";
@@ -143,9 +143,7 @@ function detail(body) {
 }
 
 async function start(state = null) {
-  const res = await fetch("/api/v1/backprop/sessions", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(params),
-  });
+  const res = await postSession("/api/v1/backprop/sessions", params);
   const body = await res.json();
   if (!res.ok) { showError(detail(body)); importDone(detail(body)); return; }
   stream = openStream(`/api/v1/backprop/sessions/${body.id}/stream`, {
@@ -159,7 +157,7 @@ async function start(state = null) {
     },
     status: () => renderButtons(),
     error: (m) => { showError(describeError(m.message)); importDone(m.message); },
-  });
+  }, { recreate: () => start() }); // the session is gone: the same run again, from the URL
   commands.attach(stream);
   if (state) stream.send({ type: "set", params: { ...params, state } });
 }

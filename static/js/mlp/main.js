@@ -2,7 +2,7 @@
 // sends control changes, and hands each frame to the canvases (network, output, loss chart).
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { commandQueue, openStream } from "../stream.js";
+import { commandQueue, openStream, postSession } from "../stream.js";
 import { drawChart } from "../chart.js";
 import { CLASS_COLORS, css } from "../colors.js";
 import {
@@ -47,9 +47,7 @@ $("#mlp-message-close").addEventListener("click", () => { $("#mlp-message").hidd
 
 // ----- session and stream --------------------------------------------------------------
 async function post(body) {
-  return fetch(`${API}/sessions`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
+  return postSession(`${API}/sessions`, body); // waits and retries while the server is full
 }
 
 function closeSession() {
@@ -100,7 +98,8 @@ async function start(params, { weights = null, progress = null } = {}) {
       showMessage(describeDetail(msg.message), "danger", { field: true });
       showControls(form, state.params, state.config?.resolved);
     },
-  });
+    session: (id) => { state.session = id; }, // the run was rebuilt elsewhere (stream.js)
+  }, { binary: true, recreate: () => start(state.params) }); // no journal to rebuild from: from the URL
   state.commands.attach(state.stream);
 }
 
@@ -143,8 +142,21 @@ function structureOf(config) {
 }
 
 function onFrame(msg) {
+  // While playing, three frames in four are light (app/labs/mlp/session.py light_frame): they
+  // bring the output map, metrics and weights; the thumbnails and the loss history stay those
+  // of the last full frame, and the chart goes on from the metrics.
+  const prev = state.frame;
+  if (prev?.grids && msg.grids && !msg.grids.neurons) msg.grids = { ...prev.grids, ...msg.grids };
+  if (!msg.history && prev?.history) msg.history = withPoint(prev.history, msg.metrics);
   state.frame = msg;
   queueDraw();
+}
+
+function withPoint(h, m) {
+  const last = h.epochs[h.epochs.length - 1];
+  if (!m || m.epoch <= last) return h;
+  return { epochs: [...h.epochs, m.epoch], train_loss: [...h.train_loss, m.train_loss],
+    test_loss: [...h.test_loss, m.test_loss] };
 }
 
 function onStatus(msg) {

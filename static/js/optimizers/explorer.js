@@ -4,6 +4,7 @@
 
 import { COLORS, NAMES } from "./params.js";
 import { drawHead, drawPath, frame, renderSurface } from "./contour.js";
+import { describeDetail } from "../stream.js";
 
 const START = [-1.8, 1.0];
 const REASONS = {
@@ -59,9 +60,7 @@ export function createExplorer({ onChange, onError }) {
   }
 
   function detail(data) {
-    const d = data.detail;
-    if (Array.isArray(d)) return d.map((e) => `${e.loc.slice(1).join(".")}: ${e.msg}`).join("; ");
-    return String(d);
+    return describeDetail(data.detail);
   }
 
   function animate() {

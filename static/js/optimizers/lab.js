@@ -3,7 +3,7 @@
 // why each optimizer stopped. The step-size explorer lives in explorer.js.
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream } from "../stream.js";
+import { openStream, postSession } from "../stream.js";
 import { COLORS, KINDS, NAMES, coerce, raceBody, urlState } from "./params.js";
 import { arrow, arrowLength, drawHead, drawPath, frame, renderSurface } from "./contour.js";
 import { drawLossChart } from "./losschart.js";
@@ -256,17 +256,16 @@ async function configure() {
 }
 
 async function connect() {
-  const r = await fetch(`${API}/sessions`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(raceBody(params)),
-  });
+  const r = await postSession(`${API}/sessions`, raceBody(params));
   const data = await r.json();
   if (!r.ok) return message(detail(data));
   sid = data.id;
   stream = openStream(`${API}/sessions/${sid}/stream`, {
+    session: (id) => { sid = id; }, // the run was rebuilt elsewhere (stream.js)
     frame: onFrame,
     status: (m) => { playing = m.playing; done = m.done; showPlaying(); },
     error: (m) => message(describeError(m.message, fieldName)),
-  });
+  }, { recreate: () => connect() }); // the session is gone: the same race again, from the URL
   stream.send({ type: "speed", steps_per_frame: params.speed });
 }
 

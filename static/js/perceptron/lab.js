@@ -1,6 +1,6 @@
 // The perceptron lab's page: controls ↔ URL, a live session over the stream, the step's arithmetic.
 
-import { commandQueue, openStream } from "../stream.js";
+import { commandQueue, openStream, postSession } from "../stream.js";
 import { labReady, plotStyle, registerLab, syncURL } from "../shell.js";
 import { drawChart } from "../chart.js";
 import { drawPlane, mapping } from "./plane.js";
@@ -171,9 +171,7 @@ function importDone(error) {
 }
 
 async function start(state = null) {
-  const res = await fetch("/api/v1/perceptron/sessions", {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(apiConfig()),
-  });
+  const res = await postSession("/api/v1/perceptron/sessions", apiConfig());
   const body = await res.json();
   if (!res.ok) {
     const msg = describeError(body.detail);
@@ -184,6 +182,7 @@ async function start(state = null) {
   sid = body.id;
   data = body.config.data;
   stream = openStream(`/api/v1/perceptron/sessions/${sid}/stream`, {
+    session: (id) => { sid = id; }, // the run was rebuilt elsewhere (stream.js)
     config: (m) => { data = m.config.data; if (importing && m.reset) importing.configured = true; },
     frame: (m) => {
       frame = m;
@@ -193,7 +192,7 @@ async function start(state = null) {
     },
     status: (m) => { playing = m.playing; speed = m.speed; renderButtons(); },
     error: (m) => { showError(describeError(m.message)); importDone(m.message); },
-  });
+  }, { recreate: () => start() }); // the session is gone: the same run again, from the URL
   commands.attach(stream);
   if (state) stream.send({ type: "set", params: { ...apiConfig(), state } });
 }
