@@ -251,8 +251,8 @@ async def advance(work: Work, client: str, session: Session, n: int, only_playin
             break
         if why == "yield":
             await work.step_aside(client)
-        elif done < n and work.shares(client):
-            await asyncio.sleep(loop.time() - started)  # half the time, while pages play beside it
+        elif done < n:
+            await work.rest(client, loop.time() - started)
     return done
 
 
@@ -265,7 +265,9 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
             await advance(work, client, session, frame_steps(session, settings), only_playing=True)
             if not session.playing:
                 break
+            rendering = loop.time()
             text = check_frame(await work.run(client, frame_text, session), settings)
+            await work.rest(client, loop.time() - rendering)  # a large frame is long work too
             done = bool(session.runner.done)
             if done:
                 session.playing = False
