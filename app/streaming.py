@@ -267,7 +267,7 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
                 break
             rendering = loop.time()
             text = check_frame(await work.run(client, frame_text, session), settings)
-            await work.rest(client, loop.time() - rendering)  # a large frame is long work too
+            rendered = loop.time() - rendering
             done = bool(session.runner.done)
             if done:
                 session.playing = False
@@ -276,6 +276,7 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
             if done:
                 broadcast(session, status_message(session))
                 break
+            await work.rest(client, rendered)  # a large frame is long work too
             await asyncio.sleep(max(0.0, frame_interval(session, settings) - (loop.time() - started)))
     except asyncio.CancelledError:
         raise
