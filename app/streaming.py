@@ -344,8 +344,8 @@ async def advance(work: Work, client: str, session: Session, n: int, only_playin
             break
         if why == "yield":
             await work.step_aside(client)
-        elif done < n and work.shares(client):
-            await asyncio.sleep(loop.time() - started)  # half the time, while pages play beside it
+        elif done < n:
+            await work.rest(client, loop.time() - started)
     return done
 
 
@@ -359,6 +359,7 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
             light = played % DETAIL_EVERY != 0
             played += 1
             left, frame = frame_steps(session, settings), None
+            working = loop.time()
             while frame is None and session.playing:  # a frame's steps and the frame: one job
                 ran, why, frame = await work.run(client, _play_job, session, client, left, *forms(session),
                                                  light)
@@ -367,6 +368,7 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
                     await work.step_aside(client)
             if frame is None or not session.playing:  # paused while it ran: no frame after the pause
                 break
+            worked = loop.time() - working
             text = check_frame(frame, settings)
             done = bool(session.runner.done)
             if done:
@@ -377,6 +379,7 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
             if done:
                 broadcast(session, status_message(session))
                 break
+            await work.rest(client, worked)  # a large frame is long work too
             await asyncio.sleep(max(0.0, frame_interval(session, settings) - (loop.time() - started)))
     except asyncio.CancelledError:
         raise

@@ -39,6 +39,7 @@ SWITCH_INTERVAL = 0.001
 SHORT = 0.05  # work busy for less than this is short: long work steps aside for it
 GAP = 0.01  # a client idle for less than this between two jobs stayed busy
 LATELY = 0.5  # short work this recent makes long work share the CPU
+SHARE = 1.0  # and long work then rests this many times as long as it ran
 CHUNK_SECONDS = 0.002  # long work looks up whether to step aside about this often
 PAUSE_MOST = 0.1  # and steps aside at most this long at a time, so it always gets on
 
@@ -104,7 +105,7 @@ class Work:
     def shares(self, client: str) -> bool:
         """True when `client` has been busy longer than SHORT while another client does short
         work again and again (a page playing: busy a few ms each frame, within the last LATELY s).
-        Long work then runs at most half the time, so the short work finds the CPU free."""
+        Long work then rests SHARE times as long as it ran, so the short work finds the CPU free."""
         with self._lock:
             now = time.monotonic()
             if now - self._busy_since.get(client, now) < SHORT:
@@ -146,6 +147,12 @@ class Work:
 
             future.add_done_callback(done)
             return await asyncio.wrap_future(future)
+
+    async def rest(self, client: str, ran: float) -> None:
+        """After long work that ran `ran` seconds: rest (without a thread or a turn) while pages
+        play beside it."""
+        if self.shares(client):
+            await asyncio.sleep(SHARE * ran)
 
     async def step_aside(self, client: str) -> None:
         """Wait (without a thread or a turn) while a lighter client wants to run, at most PAUSE_MOST."""
@@ -201,5 +208,5 @@ def run_chunked(step: Callable[[int], int], n: int, *, client: str | None = None
                 while work.should_yield(client) and time.monotonic() < deadline:
                     time.sleep(CHUNK_SECONDS)
             elif pause and work.shares(client):
-                time.sleep(took)  # half the time, while pages play beside it
+                time.sleep(SHARE * took)  # rest while pages play beside it
     return ran, "done"

@@ -126,6 +126,7 @@ class Instruments:
     def __init__(self, server: LiveServer, config: dict | None = None, epochs_per_frame: int = 1) -> None:
         self.frames: list[float] = []
         self.health: list[tuple[float, float]] = []
+        self.asked: list[float] = []  # every /healthz request sent, answered or not
         self.closed: str | None = None
         self.ready = threading.Event()
         self.proc = subprocess.Popen(
@@ -146,6 +147,8 @@ class Instruments:
             if kind == "F":
                 self.frames.append(float(rest))
                 self.ready.set()
+            elif kind == "P":
+                self.asked.append(float(rest))
             elif kind == "H":
                 sent, took = rest.split()
                 self.health.append((float(sent), float(took)))
@@ -161,11 +164,22 @@ class Instruments:
         ts = [start] + [t for t in self.frames if start <= t < end] + [end]
         return max(b - a for a, b in itertools.pairwise(ts))
 
+    def _answers(self, start: float, end: float) -> list[float]:
+        """How long each /healthz request waiting at some time in [start, end) took; one still
+        unanswered at `end` counts as waiting until then."""
+        answered = dict(self.health)
+        waits = []
+        for sent in self.asked:
+            took = answered.get(sent, end - sent)
+            if sent < end and sent + took > start:
+                waits.append(took)
+        return waits
+
     def health_worst(self, start: float, end: float) -> float:
-        return max((took for sent, took in self.health if start <= sent < end), default=float("nan"))
+        return max(self._answers(start, end), default=float("nan"))
 
     def health_median(self, start: float, end: float) -> float:
-        took = sorted(t for s, t in self.health if start <= s < end)
+        took = sorted(self._answers(start, end))
         return took[len(took) // 2] if took else float("nan")
 
     def close(self) -> None:
@@ -202,6 +216,7 @@ def _instruments_main(port: int, config: dict, epochs_per_frame: int) -> None:
         with httpx.Client(base_url=f"http://{base}", transport=transport, trust_env=False, timeout=30) as c:
             while True:
                 sent = time.monotonic()
+                emit(f"P {sent}")
                 try:
                     c.get("/healthz").raise_for_status()
                     took = time.monotonic() - sent

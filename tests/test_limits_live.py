@@ -5,7 +5,7 @@ address, measures its frame rate for 2 s, then again while one abusive client (a
 address) does its worst, and asks /healthz (from a third address) every 50 ms. The control
 session keeps ≥ 80 % of its own rate and /healthz answers within 200 ms. These are tests of
 isolation, not benchmarks: the rate is compared with the same session's just before, on the
-same (shared, loaded) machine, and a measurement is repeated up to three times before it
+same (shared, loaded) machine, and a measurement is repeated up to four times before it
 counts as failed, as other work on the machine can take the CPU for a second.
 """
 
@@ -24,7 +24,7 @@ MLP = "/api/v1/mlp/sessions"
 HEAVY = {"dataset": "spiral", "hidden": [32] * 8, "n_points": 1000}  # the largest network allowed
 
 
-def isolated(server: LiveServer, abuse, attempts: int = 3, **kw) -> Isolation:
+def isolated(server: LiveServer, abuse, attempts: int = 4, **kw) -> Isolation:
     """Measure until the control session keeps its rate and /healthz its latency, or fail."""
     result = None
     for _ in range(attempts):
@@ -309,4 +309,4 @@ def test_memory_goes_back_once_the_sessions_are_gone():
         after = server.rss_mb()
     print(f"RSS: {start:.0f} MB at start, {peak:.0f} MB at the peak, {after:.0f} MB once all were evicted")
     assert health["sessions"] == 0
-    assert after - start < max(40.0, 0.5 * (peak - start))  # was: all of the peak kept (73 → 325 MB)
+    assert after - start < 40  # was: most of the peak kept (72 → 984 → 412 MB)
