@@ -11,8 +11,13 @@ For every WebSocket it counts the client's open streams (NP_MAX_STREAMS_PER_CLIE
 socket is told why and closed with code 4429). The stream checks each message with
 `check_message` and charges the same quota.
 
-A client is an address (`request.client.host`). Behind a reverse proxy, run uvicorn with
-`--proxy-headers --forwarded-allow-ips=<proxy>` so the address is the student's, not the proxy's.
+A client is one browser at one address: a page load without it hands out the `np_browser`
+cookie (a random token), and requests and sockets that carry it count as that browser; scripts
+without the cookie count as their address. So a lecture hall behind one NAT address is a hall of
+clients, not one: up to NP_MAX_BROWSERS_PER_ADDRESS browsers an address, past which new ones share
+the address's limits (a client that mints tokens gains at most that many shares). Behind a
+reverse proxy, run uvicorn with `--proxy-headers --forwarded-allow-ips=<proxy>` so the address is
+the student's, not the proxy's.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import asyncio
 import json
 import math
 import re
+import secrets
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
@@ -163,11 +169,27 @@ class Client:
 
 
 class Clients:
-    """Per-address quotas, turns and counts; forgets an address once it holds nothing."""
+    """Per-client quotas, turns and counts; forgets a client once it holds nothing."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
         self._clients: dict[str, Client] = {}
+        self._browsers: dict[str, int] = {}  # address → browsers known at it (keys "address#token")
+
+    def key(self, scope: Scope, token: str | None = None) -> str:
+        """The client a request or socket counts as: its browser (the cookie's token, or `token`
+        just handed out) at its address, or the address."""
+        address = client_key(scope)
+        token = token or browser_token(scope)
+        if token is None:
+            return address
+        key = f"{address}#{token}"
+        if key not in self._clients:
+            if self._browsers.get(address, 0) >= self.settings.max_browsers_per_address:
+                return address
+            self._browsers[address] = self._browsers.get(address, 0) + 1
+            self.get(key)
+        return key
 
     def get(self, key: str) -> Client:
         client = self._clients.get(key)
@@ -182,6 +204,11 @@ class Clients:
         for key in [k for k, c in self._clients.items()
                     if not c.waiting and not c.streams and c.bucket.idle]:
             del self._clients[key]
+            address, browser, _ = key.partition("#")
+            if browser and self._browsers.get(address, 0) > 1:
+                self._browsers[address] -= 1
+            elif browser:
+                self._browsers.pop(address, None)
 
     def charge(self, key: str, size: int = 0) -> float:
         """Spend one unit (+1 per UNIT_BYTES of `size`): 0.0, or the seconds to wait."""
@@ -208,8 +235,43 @@ class Clients:
 
 
 def client_key(scope: Scope) -> str:
+    """The client RequestLimits counted this request or socket as, else its address."""
+    known = scope.get("state", {}).get("client")
+    if known:
+        return str(known)
     client = scope.get("client")
     return str(client[0]) if client else "unknown"
+
+
+BROWSER_COOKIE = "np_browser"
+_TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
+
+
+def browser_token(scope: Scope) -> str | None:
+    """The np_browser cookie's token when the request carries a well-formed one."""
+    for name, value in scope.get("headers", ()):
+        if name == b"cookie":
+            for part in value.decode("latin-1").split(";"):
+                k, _, v = part.strip().partition("=")
+                if k == BROWSER_COOKIE and _TOKEN.fullmatch(v):
+                    return v
+    return None
+
+
+def new_browser_token() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def with_browser_cookie(send: Send, token: str) -> Send:
+    """A send() that hands a page's answer its browser's np_browser token (a year, this site only)."""
+    cookie = f"{BROWSER_COOKIE}={token}; Path=/; Max-Age=31536000; SameSite=Lax; HttpOnly".encode("latin-1")
+
+    async def send_with_cookie(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", ()), (b"set-cookie", cookie)]}
+        await send(message)
+
+    return send_with_cookie
 
 
 def retry_after(seconds: float) -> dict[str, str]:
@@ -217,7 +279,8 @@ def retry_after(seconds: float) -> dict[str, str]:
 
 
 def quota_message(seconds: float, settings: Settings) -> str:
-    return (f"too many requests from your address: at most {settings.client_quota_per_second:g} a second "
+    return ("too many requests from your browser (or address): "
+            f"at most {settings.client_quota_per_second:g} a second "
             f"(NP_CLIENT_QUOTA_PER_SECOND, one more per 64 KB sent); retry in {max(1, math.ceil(seconds))} s")
 
 
@@ -265,8 +328,9 @@ class RequestLimits:
             await self.app(scope, receive, send)
 
     async def websocket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        settings, key = self.settings(), client_key(scope)
-        with self.clients(scope).stream(key) as allowed:
+        settings, clients = self.settings(), self.clients(scope)
+        key = clients.key(scope)
+        with clients.stream(key) as allowed:
             if allowed:
                 scope.setdefault("state", {})["client"] = key
                 await self.app(scope, receive, send)
@@ -276,7 +340,8 @@ class RequestLimits:
             return
         await send({"type": "websocket.accept"})
         text = json.dumps({"type": "error", "code": "too_many_streams", "message": (
-            f"too many open streams from your address: at most {settings.max_streams_per_client} "
+            "too many open streams from your browser (or address): "
+            f"at most {settings.max_streams_per_client} "
             "(NP_MAX_STREAMS_PER_CLIENT); close another page of the playground")})
         await send({"type": "websocket.send", "text": text})
         await send({"type": "websocket.close", "code": 4429})
@@ -286,8 +351,15 @@ class RequestLimits:
         if path.startswith("/static/"):
             await self.app(scope, receive, send)
             return
-        settings, key = self.settings(), client_key(scope)
-        clients = self.clients(scope)
+        settings, clients = self.settings(), self.clients(scope)
+        token = None
+        if not path.startswith("/api/") and scope.get("method") == "GET" and browser_token(scope) is None:
+            # A page loaded by a new browser: the browser is a client of its own from this request
+            # on, so a hall of students behind one address does not share one quota.
+            token = new_browser_token()
+            send = with_browser_cookie(send, token)
+        key = clients.key(scope, token)
+        scope.setdefault("state", {})["client"] = key
         length = content_length(scope)
         too_large = length is not None and length > settings.max_body_bytes
         wait = clients.charge(key, 0 if too_large else length or 0)
@@ -332,7 +404,8 @@ class RequestLimits:
         checks, validation and work alike), a few more waiting."""
         client = clients.get(key)
         if client.waiting >= settings.max_requests_per_client:
-            msg = (f"too many requests from your address at once: at most {settings.max_requests_per_client} "
+            msg = ("too many requests from your browser (or address) at once: "
+                   f"at most {settings.max_requests_per_client} "
                    "(NP_MAX_REQUESTS_PER_CLIENT); wait for the answers")
             await error_response(429, msg, headers=retry_after(1))(scope, receive, send)
             return

@@ -145,7 +145,8 @@ class SessionStore:
                     raise HTTPException(
                         status.HTTP_429_TOO_MANY_REQUESTS,
                         [{"loc": [], "type": "too_many_sessions", "ctx": {"sessions": len(own)},
-                          "msg": f"your address already watches {len(own)} sessions, the most one client "
+                          "msg": f"your browser (or address) already watches {len(own)} sessions, "
+                                 "the most one client "
                                  "may hold (NP_MAX_SESSIONS_PER_CLIENT); close a page of the playground "
                                  "and retry"}],
                         headers={"Retry-After": "10"},

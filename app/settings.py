@@ -54,14 +54,18 @@ class Settings(BaseSettings):
     max_list_items: int = 10_000  # at least NP_MAX_POINTS is always allowed
     max_json_depth: int = 32
     max_frame_bytes: int = 1024 * 1024  # a stream frame or a grid answer, encoded
-    # What one client (one address) may hold or ask at once: sessions (past it, its own least
-    # recently used unwatched session makes room), open streams, requests waiting for their
-    # turn, and a quota of requests and messages (one unit each, and one per 64 KB they carry).
+    # What one client may hold or ask at once: sessions (past it, its own least recently used
+    # unwatched session makes room), open streams, requests waiting for their turn, and a quota
+    # of requests and messages (one unit each, and one per 64 KB they carry). A client is one
+    # browser (the np_browser cookie a page load hands out) at one address, or the address alone
+    # for scripts without the cookie; a lecture hall behind one NAT address is that many
+    # browsers, up to `max_browsers_per_address` (past it, new browsers share the address's limits).
     max_sessions_per_client: int = 20
     max_streams_per_client: int = 20
     max_requests_per_client: int = 8
     client_quota_per_second: float = 50.0
     client_quota_burst: float = 100.0
+    max_browsers_per_address: int = 400
     max_queued_commands: int = 16  # commands a stream holds before answering "too many"
     # CPU work (frames, stream commands) runs on this many threads; each client has one turn
     # at a time, in its requests, frames and commands alike, so one client cannot take them all.

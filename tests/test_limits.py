@@ -212,6 +212,44 @@ def test_a_large_body_costs_more_of_the_quota(client_with):
     assert codes[:2] == [201, 201] and codes[-1] == 429
 
 
+def test_a_page_load_makes_its_browser_a_client_of_its_own(client_with):
+    """A lecture hall behind one NAT address: every student's browser has its own quota and
+    share, handed out as the np_browser cookie with the page; a script without it counts as
+    the address."""
+    c = client_with(client_quota_per_second=0.01, client_quota_burst=4)
+
+    def as_browser(token: str | None) -> dict[str, str]:
+        c.cookies.clear()
+        return {"Cookie": f"np_browser={token}"} if token else {}
+
+    page = c.get("/labs/mlp", headers=as_browser(None))
+    assert page.status_code == 200 and len(page.cookies["np_browser"]) == 22
+    assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Lax" in page.headers["set-cookie"]
+    students = [c.get("/labs/mlp", headers=as_browser(None)).cookies["np_browser"] for _ in range(8)]
+    assert len(set(students)) == 8  # eight more page loads from the address, none refused
+    for student in students:  # each spent one unit of its own quota on its page: three left
+        codes = [c.get("/api/v1/datasets", headers=as_browser(student)).status_code for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+    again = c.get("/labs/mlp", headers=as_browser(students[0]))
+    assert again.status_code == 429 and "set-cookie" not in again.headers  # a known browser keeps its token
+    api = c.get("/api/v1/datasets", headers=as_browser(None))
+    assert "set-cookie" not in api.headers  # the API hands out none: a script is its address
+    assert [c.get("/api/v1/datasets", headers=as_browser(None)).status_code for _ in range(4)][-1] == 429
+
+
+def test_browsers_past_the_address_share_count_as_the_address(client_with):
+    c = client_with(max_browsers_per_address=2, client_quota_per_second=0.01, client_quota_burst=2)
+    codes = []
+    for token in ["A" * 21 + ch for ch in "BCDE"]:  # tokens the server never handed out count the same
+        c.cookies.clear()
+        codes.append([c.get("/api/v1/datasets", headers={"Cookie": f"np_browser={token}"}).status_code
+                      for _ in range(2)])
+    # the first two are browsers of their own; the next two share the address's quota of 2
+    assert codes == [[200, 200], [200, 200], [200, 200], [429, 429]]
+    r = c.get("/api/v1/datasets", headers={"Cookie": "np_browser=not-a-token"})
+    assert r.status_code == 429  # a malformed cookie is the address
+
+
 def test_past_its_share_a_client_loses_its_own_oldest_unwatched_session(client_with):
     c = client_with(max_sessions_per_client=3)
     ids = [c.post(MLP, json={}).json()["id"] for _ in range(3)]
