@@ -17,7 +17,10 @@ COPY templates ./templates
 COPY static ./static
 COPY presets ./presets
 COPY data ./data
-RUN pip install . && useradd --create-home --uid 10001 playground
+# /srv/links: where compose mounts the volume of short links every worker shares (owned by the
+# worker user so a new named volume starts writable).
+RUN pip install . && useradd --create-home --uid 10001 playground && \
+    mkdir -p /srv/links && chown playground /srv/links
 USER playground
 
 EXPOSE 8000

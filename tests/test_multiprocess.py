@@ -108,6 +108,10 @@ def test_the_compose_proxy_configuration_is_the_template_rendered_for_its_worker
     for name, address in (("WA", "wa"), ("WB", "wb"), ("WC", "wc"), ("WD", "wd")):
         assert f"  {address}:\n" in compose and f"NP_WORKER_NAME: {name}" in compose
     assert "./deploy/compose/nginx.conf:/etc/nginx/nginx.conf:ro" in compose
+    # short links are files: every worker reads and writes the one volume, so a link made on one
+    # opens on any other
+    assert "- links:/srv/links" in compose and "NP_LINKS_DIR: /srv/links" in compose
+    assert "chown playground /srv/links" in (ROOT / "Dockerfile").read_text()
 
 
 @needs_nginx
