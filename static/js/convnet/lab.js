@@ -3,7 +3,7 @@
 // matrix, image strip, drawing pad).
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream } from "../stream.js";
+import { openStream, postSession } from "../stream.js";
 import { drawChart } from "../chart.js";
 import {
   DATA_KEYS, SPEEDS, apiBody, coerce, describeDetail, fromConfig, pageKeys, stepsPerFrame, urlParams,
@@ -55,9 +55,7 @@ $("#cn-message-close").addEventListener("click", () => { $("#cn-message").hidden
 
 // ----- session and stream -----------------------------------------------------------------
 async function post(body) {
-  return fetch(`${API}/sessions`, {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
+  return postSession(`${API}/sessions`, body); // waits and retries while the server is full
 }
 
 function closeSession() {
@@ -99,7 +97,8 @@ async function start(params, { weights = null } = {}) {
       showMessage(describeDetail(msg.message));
       if (state.config) { arch.key = ""; showConfig(state.config); }
     },
-  });
+    session: (id) => { state.session = id; }, // the run was rebuilt elsewhere (stream.js)
+  }, { recreate: () => start(state.params) }); // the session is gone: the same run again, from the URL
   if (state.params.example) send({ type: "set", params: { example: state.params.example } });
   for (const command of state.waiting.splice(0)) state.stream.send(command);
 }

@@ -49,7 +49,8 @@ export function createStepper({ params, update, showError, ready }) {
           frame: (m) => { frame = m; showError(""); render(); ready(); },
           status: (m) => { playing = m.playing; renderButtons(); },
           error: (m) => showError(m.message),
-        });
+          session: (id) => { sid = id; }, // the run was rebuilt elsewhere (stream.js)
+        }, { recreate: () => start() }); // the session is gone: the same walk again, from the URL
         commands.attach(stream);
       } catch (err) {
         showError(err.message);

@@ -2,7 +2,7 @@
 // on the same batches in lockstep; its stream's frames carry per-layer gradient norms, update
 // ratios, activation histograms and the loss history, drawn here and said in plain words.
 
-import { openStream } from "../stream.js";
+import { openStream, postSession } from "../stream.js";
 import { NAMES, NET_COLORS, SPEEDS, describeDetail, netLabel, network, trainBody } from "./params.js";
 import { drawTraining, layerAt } from "./picture.js";
 import { drawDistributions, drawUpdates } from "./layers.js";
@@ -36,9 +36,7 @@ export class TrainView {
   async start({ weights = null } = {}) {
     this.close();
     this.config = null; this.frame = null;
-    const post = (body) => fetch(`${API}/sessions`, {
-      method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-    });
+    const post = (body) => postSession(`${API}/sessions`, body); // waits while the server is full
     let res = await post(trainBody(this.params));
     if (res.status === 422) {
       const detail = describeDetail((await res.json()).detail);
@@ -64,7 +62,8 @@ export class TrainView {
       frame: (msg) => { this.frame = msg; this.queue(); },
       status: (msg) => this.onStatus(msg),
       error: (msg) => { this.message(describeDetail(msg.message)); this.showControls(); },
-    });
+      session: (id) => { this.session = id; }, // the run was rebuilt elsewhere (stream.js)
+    }, { recreate: () => this.start() }); // the session is gone: the same networks again, from the URL
   }
 
   close() {

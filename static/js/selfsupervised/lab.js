@@ -3,7 +3,7 @@
 // embedding, the views, the chosen row's softmax, the curves; probe, sweep and neighbours.
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream } from "../stream.js";
+import { openStream, postSession } from "../stream.js";
 import { drawChart } from "../chart.js";
 import { decode, rawValues } from "../grid.js";
 import { TRANSFORMS, apiBody, coerce, describeDetail, fromConfig, urlParams } from "./params.js";
@@ -55,12 +55,12 @@ async function start(params) {
   state.params = params;
   state.jobs = { probe: null, sweep: null };
   showProbe(null);
-  let res = await post("/sessions", apiBody(params));
+  let res = await postSession(`${API}/sessions`, apiBody(params)); // waits while the server is full
   if (res.status === 422) {
     const detail = describeDetail((await res.json()).detail);
     showMessage(`These settings were rejected: ${detail}. Showing the default settings instead.`);
     state.params = coerce({ speed: params.speed });
-    res = await post("/sessions", apiBody(state.params));
+    res = await postSession(`${API}/sessions`, apiBody(state.params));
   }
   if (!res.ok) {
     showMessage(`Could not start a run: ${describeDetail((await res.json().catch(() => ({}))).detail)}`);
@@ -71,7 +71,8 @@ async function start(params) {
   state.stream = openStream(`${API}/sessions/${body.id}/stream`, {
     config: onConfig, frame: onFrame, status: onStatus,
     error: (msg) => { showMessage(describeDetail(msg.message)); showControls(); },
-  });
+    session: (id) => { state.session = id; }, // the run was rebuilt elsewhere (stream.js)
+  }, { recreate: () => start(state.params) }); // the session is gone: the same run again, from the URL
 }
 
 const send = (command) => state.stream?.send(command);
