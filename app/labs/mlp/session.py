@@ -204,7 +204,11 @@ def metrics_out(trainer: Trainer) -> dict[str, Any]:
 
 def output_grid_out(trainer: Trainer, res: int) -> dict[str, Any]:
     """Only the output map at `res` (a light frame's grids)."""
-    g = trainer.output_grid(res)
+    return _output_out(trainer.output_grid(res))
+
+
+def _output_out(g: dict[str, Any]) -> dict[str, Any]:
+    """The output map of computed grids: class labels and confidence, or the value in [-1, 1]."""
     out: dict[str, Any] = {"extent": [-datasets.DOMAIN, datasets.DOMAIN]}
     if "confidence" in g:
         out["output"] = encoding.labels(g["output"])
@@ -217,12 +221,7 @@ def output_grid_out(trainer: Trainer, res: int) -> dict[str, Any]:
 def grids_out(trainer: Trainer, res: int, neuron_res: int) -> dict[str, Any]:
     """Output grid at `res`, features and neurons at `neuron_res`, quantized to uint8."""
     g = trainer.grids(res) if neuron_res == res else trainer.output_grid(res)
-    out: dict[str, Any] = {"extent": [-datasets.DOMAIN, datasets.DOMAIN]}
-    if "confidence" in g:
-        out["output"] = encoding.labels(g["output"])
-        out["confidence"] = encoding.grid(g["confidence"], 0.0, 1.0)
-    else:
-        out["output"] = encoding.grid(g["output"], -1.0, 1.0)
+    out = _output_out(g)
     small = g if neuron_res == res else trainer.grids(neuron_res)
     if "probabilities" in small:  # one map per class, for the output neurons
         out["probabilities"] = [encoding.grid(p, 0.0, 1.0) for p in small["probabilities"]]
