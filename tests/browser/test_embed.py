@@ -10,6 +10,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 
 from app.labs import BY_SLUG
 from tests.browser.conftest import ROOT, shot
@@ -57,6 +58,14 @@ def test_embed_view_has_no_chrome_and_honours_hide(page, server, lab):
     assert "embed=1" in page.url
     assert page.locator("header.site").count() == 0 and page.locator("footer.site").count() == 0
     assert page.locator(f'[data-control="{hide}"]').first.is_hidden()
+    toggle = page.locator(".np-dock-toggle")
+    if toggle.get_attribute("aria-expanded") == "false":
+        # a wide picture takes the frame's width with the controls folded away: ⚙ brings them
+        assert toggle.is_visible() and page.locator("#np-dock").is_hidden()
+        shot(page, f"embed-{lab}-640x360-folded")
+        toggle.click()
+        expect(page.locator("#np-dock")).to_be_visible()
+        assert page.locator(f'[data-control="{hide}"]').first.is_hidden()
     assert page.locator(f'[data-control="{keep}"]').first.is_visible()
     assert page.locator('[data-action="share"]').is_hidden()
     assert page.locator('[data-action="export-png"]').is_visible()
