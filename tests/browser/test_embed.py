@@ -10,11 +10,10 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import expect
 
 from app.labs import BY_SLUG
 from tests.browser.conftest import ROOT, shot
-from tests.browser.labpage import counter, is_still, lab_call, wait_for_change, wait_for_lab
+from tests.browser.labpage import counter, is_still, lab_call, open_dock, wait_for_change, wait_for_lab
 
 SLIDES = ROOT / "tests" / "slides"
 WRITTEN = [lab for lab in BY_SLUG if (ROOT / "templates" / "labs" / f"{lab}.html").exists()]
@@ -58,13 +57,10 @@ def test_embed_view_has_no_chrome_and_honours_hide(page, server, lab):
     assert "embed=1" in page.url
     assert page.locator("header.site").count() == 0 and page.locator("footer.site").count() == 0
     assert page.locator(f'[data-control="{hide}"]').first.is_hidden()
-    toggle = page.locator(".np-dock-toggle")
-    if toggle.get_attribute("aria-expanded") == "false":
+    if page.locator("#np-dock").is_hidden():
         # a wide picture takes the frame's width with the controls folded away: ⚙ brings them
-        assert toggle.is_visible() and page.locator("#np-dock").is_hidden()
         shot(page, f"embed-{lab}-640x360-folded")
-        toggle.click()
-        expect(page.locator("#np-dock")).to_be_visible()
+        assert open_dock(page)
         assert page.locator(f'[data-control="{hide}"]').first.is_hidden()
     assert page.locator(f'[data-control="{keep}"]').first.is_visible()
     assert page.locator('[data-action="share"]').is_hidden()
