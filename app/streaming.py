@@ -353,34 +353,49 @@ async def advance(work: Work, client: str, session: Session, n: int, only_playin
 async def _play(session: Session, settings: Settings, work: Work, client: str) -> None:
     loop = asyncio.get_running_loop()
     played = 0
+    # The pages' picture is behind the run: the last frame left out the slow-changing detail, or
+    # steps ran after it (paused while they ran). Once stopped, a full frame brings it up to date.
+    stale = False
+    has_light = callable(getattr(session.runner, "light_frame", None))
     try:
-        while session.playing:
-            started = loop.time()
-            light = played % DETAIL_EVERY != 0
-            played += 1
-            left, frame = frame_steps(session, settings), None
-            working = loop.time()
-            while frame is None and session.playing:  # a frame's steps and the frame: one job
-                ran, why, frame = await work.run(client, _play_job, session, client, left, *forms(session),
-                                                 light)
-                left -= ran
-                if why == "yield":
-                    await work.step_aside(client)
-            if frame is None or not session.playing:  # paused while it ran: no frame after the pause
+        while True:
+            while session.playing:
+                started = loop.time()
+                light = played % DETAIL_EVERY != 0
+                played += 1
+                planned = left = frame_steps(session, settings)
+                frame = None
+                working = loop.time()
+                while frame is None and session.playing:  # a frame's steps and the frame: one job
+                    ran, why, frame = await work.run(client, _play_job, session, client, left,
+                                                     *forms(session), light)
+                    left -= ran
+                    if why == "yield":
+                        await work.step_aside(client)
+                if frame is None or not session.playing:  # paused while it ran
+                    stale = stale or left < planned
+                    break
+                worked = loop.time() - working
+                text = check_frame(frame, settings)
+                done = bool(session.runner.done)
+                if done:
+                    session.playing = False
+                session.touch()
+                broadcast(session, text)
+                stale = light and has_light
+                await send_journal_if_changed(work, client, session)
+                if done:
+                    broadcast(session, status_message(session))
+                    break
+                await work.rest(client, worked)  # a large frame is long work too
+                await asyncio.sleep(max(0.0, frame_interval(session, settings) - (loop.time() - started)))
+            if not stale:
                 break
-            worked = loop.time() - working
-            text = check_frame(frame, settings)
-            done = bool(session.runner.done)
-            if done:
-                session.playing = False
-            session.touch()
-            broadcast(session, text)
-            await send_journal_if_changed(work, client, session)
-            if done:
-                broadcast(session, status_message(session))
+            stale = False
+            full = await work.run(client, frame_job, session, *forms(session))
+            broadcast(session, check_frame(full, settings))
+            if not session.playing:  # else play was pressed meanwhile: play on
                 break
-            await work.rest(client, worked)  # a large frame is long work too
-            await asyncio.sleep(max(0.0, frame_interval(session, settings) - (loop.time() - started)))
     except asyncio.CancelledError:
         raise
     except FrameTooLarge as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 
@@ -65,6 +66,33 @@ def test_step_reset_set_speed_play_pause(client):
         ws.send_json({"type": "set", "params": {"hidden": [2, 2]}})
         msg = until(ws, "config")
         assert msg["reset"] is True and msg["config"]["resolved"]["sizes"] == [2, 2, 2, 1]
+    finally:
+        ws.__exit__(None, None, None)
+
+
+def test_a_pause_after_a_light_frame_sends_the_full_picture_of_where_it_stopped(client, monkeypatch):
+    """While playing, most frames leave out the neurons' thumbnails and the class maps; once
+    paused, the page gets them at the step the run stopped at, not from frames ago."""
+    monkeypatch.setattr("app.streaming.DETAIL_EVERY", 10_000)  # after the first, every frame is light
+    sid = _session(client, problem="multiclass", dataset="blobs", num_classes=3)
+    session = client.app.state.store.find("mlp", sid)
+    ws, _, _ = _open(client, sid)
+    try:
+        ws.send_json({"type": "play"})
+        frames = [until(ws, "frame") for _ in range(3)]
+        assert "neurons" not in frames[-1]["grids"] and "probabilities" not in frames[-1]["grids"]
+        ws.send_json({"type": "pause"})
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and (  # the player stopped and its messages went out
+                session.player is not None or any(s.frame or s.control for s in session.subscribers)):
+            time.sleep(0.01)
+        ws.send_json({"type": "speed", "steps_per_frame": 7})  # its status comes after all that
+        last = None
+        while (msg := ws.receive_json())["type"] != "status" or msg["speed"] != 7:
+            last = msg if msg["type"] == "frame" else last
+        assert last is not None, "no frame after the pause"
+        assert len(last["grids"]["neurons"][0]) == 3 and len(last["grids"]["probabilities"]) == 3
+        assert last["step"] == session.runner.trainer.step_count
     finally:
         ws.__exit__(None, None, None)
 

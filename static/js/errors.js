@@ -66,7 +66,7 @@ function part(text, nameOf) {
 export function describeError(error, nameOf = null) {
   if (Array.isArray(error)) {
     return error.map((e) => {
-      const loc = (e.loc || []).filter((k) => k !== "body");
+      const loc = (e.loc || []).filter((k) => k !== "body" && k !== "query");
       return part(loc.length ? `${loc.join(".")}: ${e.msg}` : e.msg, nameOf);
     }).join("; ");
   }

@@ -16,6 +16,7 @@
 // grid.js reads either.
 
 import { hideConnection, showConnection } from "./connection.js";
+import { describeError } from "./errors.js";
 
 export function wsURL(path) {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
@@ -31,15 +32,11 @@ function capital(text) {
   return text ? text[0].toUpperCase() + text.slice(1) : text;
 }
 
-/** An error answer's detail (a list of {loc, msg}, or text) as one line a person can read. */
+/** An error answer's detail (a list of {loc, msg}, or text) as one line a person can read,
+ * each field named by its label (errors.js). */
 export function describeDetail(detail, fallback = "the server refused the request") {
-  if (Array.isArray(detail)) {
-    return detail.map((e) => {
-      const where = (e.loc || []).filter((p) => p !== "body" && p !== "query").join(".");
-      return where ? `${where}: ${e.msg}` : e.msg;
-    }).join("; ");
-  }
-  return typeof detail === "string" ? detail : fallback;
+  if (Array.isArray(detail) ? !detail.length : typeof detail !== "string") return fallback;
+  return describeError(detail);
 }
 
 /**

@@ -2,6 +2,7 @@
 // export and JSON import, driven through the controller the lab gave registerLab().
 
 import { currentLab } from "./shell.js";
+import { describeError } from "./errors.js";
 
 const VIEW_KEYS = ["embed", "hide", "present", "autoplay", "preset"];
 export const EXPORT_FORMAT = "neural-playground/state";
@@ -113,7 +114,7 @@ function shorten(full) {
       body: JSON.stringify({ url: pathname + search }),
     }).then(async (r) => {
       const body = await r.json();
-      if (!r.ok) throw new Error(typeof body.detail === "string" ? body.detail : r.statusText);
+      if (!r.ok) throw new Error(body?.detail ? describeError(body.detail) : r.statusText);
       return `${location.origin}${body.url}`;
     });
     made.catch(() => shortLinks.delete(full));

@@ -21,6 +21,18 @@ def wait_for_lab(page, timeout: float = 15_000) -> None:
         page.wait_for_selector("html[data-lab-ready]", state="attached", timeout=1500)
 
 
+def open_dock(page) -> bool:
+    """In an embed whose wide picture took the frame's width, press ⚙ to bring the controls
+    back as a viewer would; True when they had been folded away."""
+    toggle = page.locator(".np-dock-toggle")
+    if not toggle.count() or toggle.get_attribute("aria-expanded") != "false":
+        return False
+    assert toggle.is_visible(), "the controls are folded away and no ⚙ button brings them back"
+    toggle.click()
+    page.locator("#np-dock").wait_for(state="visible")
+    return True
+
+
 def lab_call(page_or_frame, method: str, *args: Any) -> Any:
     """Call the registered controller's method (awaiting a Promise) and return its result."""
     return page_or_frame.evaluate(

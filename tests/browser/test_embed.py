@@ -13,7 +13,7 @@ import pytest
 
 from app.labs import BY_SLUG
 from tests.browser.conftest import ROOT, shot
-from tests.browser.labpage import counter, is_still, lab_call, wait_for_change, wait_for_lab
+from tests.browser.labpage import counter, is_still, lab_call, open_dock, wait_for_change, wait_for_lab
 
 SLIDES = ROOT / "tests" / "slides"
 WRITTEN = [lab for lab in BY_SLUG if (ROOT / "templates" / "labs" / f"{lab}.html").exists()]
@@ -57,6 +57,11 @@ def test_embed_view_has_no_chrome_and_honours_hide(page, server, lab):
     assert "embed=1" in page.url
     assert page.locator("header.site").count() == 0 and page.locator("footer.site").count() == 0
     assert page.locator(f'[data-control="{hide}"]').first.is_hidden()
+    if page.locator("#np-dock").is_hidden():
+        # a wide picture takes the frame's width with the controls folded away: ⚙ brings them
+        shot(page, f"embed-{lab}-640x360-folded")
+        assert open_dock(page)
+        assert page.locator(f'[data-control="{hide}"]').first.is_hidden()
     assert page.locator(f'[data-control="{keep}"]').first.is_visible()
     assert page.locator('[data-action="share"]').is_hidden()
     assert page.locator('[data-action="export-png"]').is_visible()

@@ -366,6 +366,12 @@ def test_multiclass_output_neurons_show_their_class_probability(page, server):
     page.click("#mlp-play")
     wait_until(lambda: counter(page, "#mlp-epoch") >= 15, what="15 epochs")
     page.click("#mlp-play")
+    # paused: the class maps (left out of most frames while playing) come for the epoch shown
+    expect(page.locator("#mlp-play")).to_have_attribute("aria-label", "Play")
+    def maps_of_the_epoch_shown() -> bool:
+        return float(page.get_attribute("#mlp-network", "data-detail-epoch")) == counter(page, "#mlp-epoch")
+
+    wait_until(maps_of_the_epoch_shown, what="the class maps of the epoch shown")
     spread = page.evaluate("""() => [...document.querySelectorAll('.network .output canvas')].map((c) => {
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let lo = 255 * 3, hi = 0;

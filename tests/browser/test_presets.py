@@ -28,7 +28,7 @@ import pytest
 
 from app.labs import BY_SLUG
 from tests.browser.conftest import ROOT, shot
-from tests.browser.labpage import lab_call, wait_for_lab
+from tests.browser.labpage import lab_call, open_dock, wait_for_lab
 
 PRESETS = {p.stem: json.loads(p.read_text()) for p in sorted((ROOT / "presets").glob("*.json"))}
 WRITTEN = [lab for lab in BY_SLUG if (ROOT / "templates" / "labs" / f"{lab}.html").exists()]
@@ -131,6 +131,7 @@ def test_presets_menu_opens_a_scene(page, server, lab):
     scenes = [p for p in PRESETS.values() if p["lab"] == lab]
     page.goto(f"{server}/labs/{lab}?embed=1&hide=seed")
     wait_for_lab(page)
+    open_dock(page)  # a wide picture folds the controls and the toolbar away in an embed
     page.click(".lab-toolbar button.presets")
     menu = page.locator("#presets-menu")
     menu.wait_for(state="visible")

@@ -90,9 +90,15 @@ function readControls() {
 
 function urlParams() { return { ...params }; }
 
-function showError(msg) {
-  $("#bp-error").hidden = !msg;
-  $("#bp-error").textContent = msg || "";
+// Two kinds of trouble share the banner: a field that cannot be read (it stays until the
+// controls are applied again) and the server's word on the run (cleared by its next frame).
+const trouble = { input: "", server: "" };
+
+function showError(msg, kind = "server") {
+  trouble[kind] = msg || "";
+  const text = trouble.input || trouble.server;
+  $("#bp-error").hidden = !text;
+  $("#bp-error").textContent = text;
 }
 
 function apply(next, state = null) {
@@ -100,6 +106,7 @@ function apply(next, state = null) {
   params = next;
   fillControls();
   syncURL(urlParams());
+  showError("", "input");
   showError("");
   const body = state ? { ...params, state } : params;
   if (stream) { stream.send({ type: "pause" }); stream.send({ type: "set", params: body }); }
@@ -331,7 +338,7 @@ function setSpeed(dir) {
 
 $("#bp-controls").addEventListener("change", () => {
   let next;
-  try { next = readControls(); } catch (err) { showError(err.message); return; }
+  try { next = readControls(); } catch (err) { showError(err.message, "input"); return; }
   apply(next);
 });
 $("#bp-next").addEventListener("click", controller.step);

@@ -54,5 +54,9 @@ export async function api(path, body) {
 export function detail(body) {
   if (!body || body.detail === undefined) return "";
   return typeof body.detail === "string" ? body.detail
-    : body.detail.map((d) => `${d.loc.slice(1).join(".") || "input"}: ${d.msg}`).join("; ");
+    : body.detail.map((d) => {
+      // "body.kernel.1: …" names a field; a problem of the whole request has no place
+      const loc = (d.loc || []).filter((k) => k !== "body" && k !== "query");
+      return loc.length ? `${loc.join(".")}: ${d.msg}` : d.msg;
+    }).join("; ");
 }

@@ -146,7 +146,10 @@ function onFrame(msg) {
   // bring the output map, metrics and weights; the thumbnails and the loss history stay those
   // of the last full frame, and the chart goes on from the metrics.
   const prev = state.frame;
-  if (prev?.grids && msg.grids && !msg.grids.neurons) msg.grids = { ...prev.grids, ...msg.grids };
+  if (prev?.grids && msg.grids && !msg.grids.neurons) {
+    msg.grids = { ...prev.grids, ...msg.grids };
+    msg.detailEpoch = prev.detailEpoch; // the thumbnails' epoch, behind while playing
+  } else msg.detailEpoch = msg.epoch;
   if (!msg.history && prev?.history) msg.history = withPoint(prev.history, msg.metrics);
   state.frame = msg;
   queueDraw();
@@ -218,6 +221,7 @@ function draw() {
     showTest: state.params.show_test, discretize: state.params.discretize, diverged,
   });
   network.update(f);
+  $("#mlp-network").dataset.detailEpoch = f.detailEpoch ?? f.epoch; // once paused, the epoch shown
   if (!state.ready) {
     state.ready = true;
     labReady(); // marks the page drawn and starts ?autoplay=1

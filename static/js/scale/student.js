@@ -3,6 +3,7 @@
 // sweep, then take another cell. The class's pooled plot is read every few seconds.
 
 import { openStream } from "../stream.js";
+import { describeError } from "../errors.js";
 import { drawPlot } from "./plot.js";
 import { defaultAxis, fmtMetric, plotFor, story } from "./views.js";
 
@@ -31,7 +32,7 @@ async function api(path, body, method = body === undefined ? "GET" : "POST") {
   });
   const data = r.status === 204 ? null : await r.json().catch(() => ({}));
   if (!r.ok) {
-    const err = new Error(typeof data?.detail === "string" ? data.detail : `error ${r.status}`);
+    const err = new Error(data?.detail ? describeError(data.detail) : `error ${r.status}`);
     err.status = r.status;
     throw err;
   }
@@ -100,7 +101,7 @@ async function train(next, leaseSeconds) {
         finish(frame.result);
       }
     },
-    error: (msg) => say(msg.message, "danger"),
+    error: (msg) => say(describeError(msg.message), "danger"),
     close: (ev) => {
       if (ev.code === 4404 && !posted.done) train(job, leaseSeconds); // the session is gone: start it again
     },
