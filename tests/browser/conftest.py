@@ -7,16 +7,13 @@ where they fail. Screenshots go to tests/artifacts/ (kept by CI as artifacts).
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
+
+from tests.liveserver import LiveServer
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 ROOT = Path(__file__).resolve().parents[2]
@@ -27,40 +24,12 @@ LAUNCH_ARGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="session")
 def server() -> Iterator[str]:
-    port = _free_port()
-    links = tempfile.TemporaryDirectory(prefix="np-links-")  # short links of this test run
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
-         "--log-level", "warning"],
-        cwd=ROOT, env={**os.environ, "NP_LINKS_DIR": links.name},
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", trust_env=False, timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("the playground server did not start")
-        time.sleep(0.1)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    links.cleanup()
+    """The playground as `make run` serves it (tests/liveserver.py), its short links in a folder
+    of this test run."""
+    with tempfile.TemporaryDirectory(prefix="np-links-") as links, LiveServer({"links_dir": links}) as live:
+        yield live.base
 
 
 @pytest.fixture(scope="session")

@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
 
-from tests.browser.conftest import ROOT, _free_port, shot
+from tests.browser.conftest import shot
 from tests.browser.labpage import lab_call, wait_for_lab
+from tests.liveserver import LiveServer
 
 # Six small cells: two widths × three training-set sizes, 40 steps each (a few seconds a cell
 # when watched).
@@ -110,28 +108,8 @@ def test_class_experiment_pools_three_students(page, server, browser):
 @pytest.fixture(scope="module")
 def short_lease_server() -> Iterator[str]:
     """A server of its own whose leases lapse after 2 s."""
-    port = _free_port()
-    env = {**os.environ, "NP_SCALE_LEASE_SECONDS": "2", "OPENBLAS_NUM_THREADS": "1"}
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port",
-                             str(port), "--log-level", "warning"], cwd=ROOT, env=env)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            if httpx.get(f"{base}/healthz", trust_env=False, timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            pytest.fail("the short-lease server did not start")
-        time.sleep(0.1)
-    yield base
-    proc.terminate()
-    try:
-        proc.wait(5)
-    except subprocess.TimeoutExpired:
-        proc.kill()
+    with LiveServer({"scale_lease_seconds": 2}) as live:
+        yield live.base
 
 
 def test_a_student_who_leaves_has_their_cell_reassigned(page, short_lease_server, browser):
