@@ -410,3 +410,62 @@ def test_a_diverged_run_is_a_state_and_its_frames_stay_json(client):
         assert frame["diverged"] is True
         ws.send_json({"type": "play"})  # a diverged run does not play
         assert until(ws, "status")["playing"] is False
+
+
+# ---- numbers are numbers -----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("body", "field"), [
+    ({"augment_noise": False}, "augment_noise"),
+    ({"lr": True}, "lr"),
+    ({"seed": "3"}, "seed"),
+    ({"batch_size": 32.5}, "batch_size"),
+    ({"noise": float("inf")}, "noise"),
+    ({"optimizer": "sgd", "optimizer_params": {"momentum": "0.9"}}, "optimizer_params"),
+    ({"layers": "conv8k3," * 1000}, "layers"),
+])
+def test_a_config_takes_json_numbers_only(client, body, field):
+    r = client.post(f"{API}/sessions", content=json.dumps(body), headers={"content-type": "application/json"})
+    assert r.status_code == 422, r.text
+    assert all(e["loc"][:2] == ["body", field] for e in r.json()["detail"]), r.text
+
+
+@pytest.mark.parametrize(("spec", "message"), [
+    ({"type": "conv", "filters": "8"}, "filters is a whole number"),
+    ({"type": "conv", "filters": True}, "filters is a whole number"),
+    ({"type": "dense", "units": 32.7}, "units is a whole number"),
+    ({"type": "dropout", "p": "0.5"}, "p is a whole number (dropout p a fraction)"),
+])
+def test_layer_objects_take_numbers_only(client, spec, message):
+    r = client.post(f"{API}/sessions", json={"layers": [spec, {"type": "relu"}]})
+    assert r.status_code == 422 and message in problems(r), r.text
+    ok = create(client, layers=[{"type": "conv", "filters": 4, "kernel": 3, "padding": 1}, {"type": "relu"},
+                                {"type": "maxpool", "size": 2}, {"type": "dropout", "p": 0.25}])
+    assert ok["config"]["layers"] == "conv4k3p1,relu,maxpool2,dropout0.25"
+
+
+def test_a_ragged_or_loose_picture_is_a_422_naming_the_image(client):
+    sid = create(client)["id"]
+    ragged = [[0.5] * 8] * 7 + [[0.5] * 3]
+    r = client.post(f"{API}/predict", json={"session": sid, "image": ragged})
+    assert r.status_code == 422 and "image: Value error, rows must all have the same length" in problems(r)
+    r = client.post(f"{API}/predict", json={"session": sid, "image": [["0.5"] * 64] * 64})
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", "image", 0, 0]]
+    drawing = {"height": "2", "width": 2, "data": "AAAA"}
+    r = client.post(f"{API}/predict", json={"session": sid, "drawing": drawing})
+    assert r.status_code == 422 and "drawing.height" in problems(r)
+    r = client.patch(f"{API}/sessions/{sid}", json={"image": ragged})
+    assert r.status_code == 422 and "rows must all have the same length" in problems(r)
+    r = client.patch(f"{API}/sessions/{sid}", json={"batch_size": "16"})
+    assert r.status_code == 422 and "batch_size" in problems(r)
+
+
+def test_the_stream_refuses_a_loose_change_and_stays_open(client):
+    sid = create(client)["id"]
+    with client.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
+        until(ws, "frame")
+        ws.send_json({"type": "set", "params": {"lr": "0.1"}})
+        assert "lr: Input should be a valid number" in until(ws, "error")["message"]
+        ws.send_json({"type": "set", "params": {"example": True}})
+        assert "example" in until(ws, "error")["message"]
+        ws.send_json({"type": "set", "params": {"lr": 0.1, "augment_noise": 5}})
+        assert until(ws, "config")["config"]["augment_noise"] == 5

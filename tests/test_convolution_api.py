@@ -239,6 +239,54 @@ def test_bad_input_is_a_422_that_says_what_to_change(client, body, says):
     assert says in r.text
 
 
+LOOSE = [
+    ("/params", {"padding": "2"}, ["body", "padding", "int"]),
+    ("/params", {"stride": True}, ["body", "stride"]),
+    ("/params", {"height": 224.5}, ["body", "height"]),
+    ("/apply", {"input": [[1, 2], [3, 4]], "kernel": [[1, True]]}, ["body", "kernel", "2-D", 0, 1]),
+    ("/apply", {"input": [[1, 2], [3, 4]], "kernel": [[1]], "flip": "yes"}, ["body", "flip"]),
+    ("/apply", {"image": "cat", "kernel": "gaussian", "size": ["32", 32]}, ["body", "size", 0]),
+    ("/apply", {"image": "cat", "filters": {"count": "4"}}, ["body", "filters", "count"]),
+    ("/trace", {"input": [[1, 2], [3, 4]], "kernel": [[1]], "positions": [[0, "1"]]},
+     ["body", "positions", 0, 1]),
+    ("/sessions", {"stride": "1"}, ["body", "stride"]),
+    ("/sessions", {"input": [[1, 2], [3, 4]], "kernel": [[1]], "bias": False}, ["body", "bias"]),
+    ("/sessions", {"input": [[[1, 2]], [[3, 4]], [[5]]], "kernel": [[1]]}, ["body", "input", "3-D"]),
+]
+
+
+@pytest.mark.parametrize(("path", "body", "loc"), LOOSE, ids=[f"{p}-{next(iter(b))}" for p, b, _ in LOOSE])
+def test_numbers_are_json_numbers_and_grids_rectangular(client, path, body, loc):
+    r = client.post(f"{API}{path}", json=body)
+    assert r.status_code == 422, r.text
+    assert [e["loc"] for e in r.json()["detail"]][:1] == [loc]  # "padding" lists its three forms
+
+
+def test_a_long_bad_grid_is_one_error_and_json_arrays_are_still_pairs(client):
+    r = client.post(f"{API}/apply", json={"input": [["x"] * 200] * 200, "kernel": [[1]]})
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", "input", "2-D", 0, 0]]
+    r = client.post(f"{API}/params", json={"padding": [1, 2], "kernel": 3})
+    assert r.status_code == 200, r.text
+    r = client.post(f"{API}/trace", json={"input": [[1, 2], [3, 4]], "kernel": [[1]], "positions": [[1, 0]],
+                                          "padding": [0, 0]})
+    assert r.status_code == 200 and r.json()["windows"][0]["sum"] == 3
+
+
+def test_a_loose_change_over_rest_or_the_stream_is_refused(client):
+    sid = client.post(f"{API}/sessions", json={}).json()["id"]
+    r = client.patch(f"{API}/sessions/{sid}", json={"rate": "4"})
+    assert r.status_code == 422 and "rate" in r.text
+    r = client.patch(f"{API}/sessions/{sid}", json={"input": [[1, 2], [3]]})
+    assert r.status_code == 422 and "rows must all have the same length" in r.text
+    assert client.post(f"{API}/sessions/{sid}/step", json={"steps": "2"}).status_code == 422
+    with client.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
+        until(ws, "frame")
+        ws.send_json({"type": "set", "params": {"stride": True}})
+        assert "stride" in until(ws, "error")["message"]
+        ws.send_json({"type": "set", "params": {"padding": [1, 1]}})
+        assert until(ws, "config")["config"]["padding"] == [[1, 1], [1, 1]]
+
+
 def test_limits_are_settings(client_with):
     c = client_with(max_image_side=16, max_kernel_side=5, max_conv_work=10_000, max_trace_products=100,
                     max_conv_numbers=50)

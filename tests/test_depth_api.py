@@ -151,6 +151,36 @@ def test_bad_configs_are_422(client, body):
     assert r.status_code == 422, r.text
 
 
+@pytest.mark.parametrize(("path", "body", "loc"), [
+    ("/sessions", {"depth": "30"}, ["body", "depth"]),
+    ("/sessions", {"lr": True}, ["body", "lr"]),
+    ("/sessions", {"networks": [{"residual": "true"}]}, ["body", "networks", 0, "residual"]),
+    ("/sessions", {"networks": [{"batchnorm": 1}]}, ["body", "networks", 0, "batchnorm"]),
+    ("/sessions", {"optimizer": "sgd", "optimizer_params": {"momentum": "0.9"}},
+     ["body", "optimizer_params"]),
+    ("/propagation", {"batchnorm": 0}, ["body", "batchnorm"]),
+    ("/propagation", {"width": 64.0}, ["body", "width"]),
+    ("/propagation", {"inits": ["glorot"] * 6}, ["body", "inits", 0]),
+])
+def test_numbers_and_booleans_are_json_numbers_and_booleans(client, path, body, loc):
+    r = client.post(f"{API}{path}", json=body)
+    assert r.status_code == 422, r.text
+    assert all(e["loc"][:len(loc)] == loc for e in r.json()["detail"]), r.text
+
+
+def test_a_loose_change_is_refused_over_rest_and_the_stream(client):
+    sid = client.post(f"{API}/sessions", json=SMALL).json()["id"]
+    r = client.patch(f"{API}/sessions/{sid}", json={"batch_size": "16"})
+    assert r.status_code == 422 and "batch_size" in problems(r)
+    assert client.post(f"{API}/sessions/{sid}/step", json={"steps": True}).status_code == 422
+    with client.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
+        until(ws, "frame")
+        ws.send_json({"type": "set", "params": {"lr": "0.05"}})
+        assert "lr" in until(ws, "error")["message"]
+        ws.send_json({"type": "set", "params": {"lr": 0.05}})
+        assert until(ws, "config")["config"]["lr"] == 0.05
+
+
 def test_work_budget_per_call(client_with):
     c = client_with(max_work_per_call=5_000_000)
     sid = c.post(f"{API}/sessions", json={}).json()["id"]

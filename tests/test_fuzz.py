@@ -8,8 +8,9 @@ out, positive_data_acceptance, asks every schema-valid request to succeed, where
 rightly refuses values past its settings (NP_MAX_POINTS, NP_MAX_GRID, …) and field combinations
 a JSON schema cannot express ("steps or epochs, not both").
 
-The server runs with small work budgets so that no request takes long, and a quota large
-enough for a fuzzer. FUZZ_EXAMPLES (default 10 per operation) and FUZZ_SEED set the run.
+The server runs with small work budgets so that no request takes long, and a quota and a
+capacity (NP_CAPACITY, whose 503 is a full lecture hall, not a fault) large enough for the
+sessions a fuzzer creates. FUZZ_EXAMPLES (default 10 per operation) and FUZZ_SEED set the run.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ LABS = {
 }
 SETTINGS = {
     "client_quota_per_second": 100_000, "client_quota_burst": 100_000, "max_requests_per_client": 64,
-    "max_sessions_per_client": 1000, "max_sessions": 1000,
+    "max_sessions_per_client": 1000, "max_sessions": 1000, "capacity": 1000,
     "max_work_per_call": 100_000_000, "max_steps_per_call": 2_000, "max_optimizer_work": 20_000,
     "max_optimizer_points": 20_000, "max_perceptron_epochs": 200, "max_grid": 100,
 }

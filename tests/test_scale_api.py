@@ -360,6 +360,35 @@ def test_fit_endpoint(client):
     assert client.post("/api/v1/scale/fit", json={"x": [1, 2], "y": [1]}).status_code == 422
 
 
+@pytest.mark.parametrize(("path", "body", "loc"), [
+    ("/fit", {"x": [1, 2, 3], "y": [3, 2, 1], "floor": 0}, ["body", "floor"]),
+    ("/fit", {"x": [1, "2", 3], "y": [3, 2, 1]}, ["body", "x", 1]),
+    ("/fit", {"x": ["a"] * 10_000, "y": [1] * 10_000}, ["body", "x", 0]),
+    ("/cells", {"width": "32"}, ["body", "width"]),
+    ("/cells", {"lr": False}, ["body", "lr"]),
+    ("/sessions", {"seed": True}, ["body", "seed"]),
+    ("/sweeps", {"widths": [4, "8"]}, ["body", "widths", 1]),
+    ("/sweeps", {"budget": "400"}, ["body", "budget"]),
+])
+def test_numbers_and_booleans_are_json_numbers_and_booleans(client, path, body, loc):
+    r = client.post(f"/api/v1/scale{path}", json=body)
+    assert r.status_code == 422, r.text
+    assert [e["loc"] for e in r.json()["detail"]] == [loc]
+
+
+def test_a_posted_result_takes_numbers_only(client):
+    s = class_sweep(client, seeds=[13])
+    job = client.post(f"/api/v1/scale/sweeps/{s['id']}/join", json={}).json()["cells"][0]
+    result = train_in_session(client, job["cell"])
+    bad = {**result, "curve": {**result["curve"], "test_error": ["0.5"] * len(result["curve"]["test_error"])}}
+    r = client.post(job["result_url"], json={"lease": job["lease"], "result": bad})
+    assert r.status_code == 422
+    assert [e["loc"] for e in r.json()["detail"]] == [["body", "result", "curve", "test_error", 0]]
+    r = client.post(job["result_url"], json={"lease": job["lease"], "result": {**result, "diverged": 0}})
+    assert r.status_code == 422 and "diverged" in problems(r)
+    assert client.post(job["result_url"], json={"lease": job["lease"], "result": result}).json()["accepted"]
+
+
 def test_api_is_documented(client):
     paths = client.get("/openapi.json").json()["paths"]
     for path in ("/api/v1/scale/sweeps", "/api/v1/scale/sweeps/{sid}", "/api/v1/scale/sweeps/{sid}/join",

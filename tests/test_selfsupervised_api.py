@@ -210,6 +210,51 @@ def test_views_of_an_image(client):
     assert client.post(f"{API}/augment", json={"index": 5000}).status_code == 422
 
 
+@pytest.mark.parametrize(("image", "loc", "says"), [
+    ([[], [1e-233, -2e16, -1.7976931348623157e308, 5e16]], ["body", "image", 0], "at least 1 item"),
+    ([[0.5] * 6, [0.5] * 6, [0.5] * 5, [0.5] * 6], ["body", "image"], "row 2 has 5"),
+    ([[0.5] * 65] * 4, ["body", "image"], "at most 64 values a row, not 65"),
+    ([[0.5] * 4] * 65, ["body", "image"], "at most 64 items"),
+    ([[True] * 4] * 4, ["body", "image", 0, 0], "valid number"),
+    ([["0.5"] * 64] * 64, ["body", "image", 0, 0], "valid number"),
+])
+def test_a_ragged_or_loose_image_is_a_422_naming_it(client, image, loc, says):
+    r = client.post(f"{API}/augment", json={"image": image, "shift": 3})
+    assert r.status_code == 422, r.text
+    [item] = r.json()["detail"]  # one problem, however many bad values
+    assert item["loc"] == loc and says in item["msg"]
+
+
+@pytest.mark.parametrize(("path", "body", "loc"), [
+    ("/sessions", {"tau": "0.2"}, ["body", "tau"]),
+    ("/sessions", {"crop": True}, ["body", "crop"]),
+    ("/sessions", {"shift": 1.5}, ["body", "shift"]),
+    ("/sessions", {"seed": False}, ["body", "seed"]),
+    ("/augment", {"views": "8"}, ["body", "views"]),
+    ("/augment", {"flip": False}, ["body", "flip"]),
+])
+def test_numbers_are_json_numbers(client, path, body, loc):
+    r = client.post(f"{API}{path}", json=body)
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [loc], r.text
+
+
+def test_a_session_refuses_loose_numbers_over_rest_and_the_stream(client):
+    sid = new(client)["id"]
+    assert client.post(f"{API}/sessions/{sid}/step", json={"steps": "2"}).status_code == 422
+    r = client.post(f"{API}/sessions/{sid}/probe", json={"fractions": [0.1, "1"]})
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", "fractions", 1]]
+    r = client.post(f"{API}/sessions/{sid}/sweep", json={"taus": [True]})
+    assert r.status_code == 422 and [e["loc"] for e in r.json()["detail"]] == [["body", "taus", 0]]
+    r = client.patch(f"{API}/sessions/{sid}", json={"row": "3"})
+    assert r.status_code == 422 and "row" in problems(r)
+    with client.websocket_connect(f"{API}/sessions/{sid}/stream") as ws:
+        until(ws, "frame")
+        ws.send_json({"type": "set", "params": {"tau": "0.5"}})
+        assert "tau" in until(ws, "error")["message"]
+        ws.send_json({"type": "set", "params": {"tau": 0.5}})
+        assert until(ws, "config")["config"]["tau"] == 0.5
+
+
 def test_patch_continues_or_restarts(client):
     sid = new(client)["id"]
     client.post(f"{API}/sessions/{sid}/step", json={"steps": 3})

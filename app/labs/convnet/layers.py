@@ -92,23 +92,25 @@ def token(spec: Mapping[str, Any], where: str) -> str:
     if unknown:
         raise ValueError(f"{where} ({kind}): unknown setting(s) {sorted(unknown)}; "
                          f"{kind} takes {sorted(kind_settings) or 'none'}")
-    try:
-        if kind == "conv":
-            text = f"conv{int(spec.get('filters', 8))}k{int(spec.get('kernel', 3))}"
-            text += f"p{int(spec['padding'])}" if spec.get("padding") else ""
-            text += f"s{int(spec['stride'])}" if spec.get("stride", 1) != 1 else ""
-        elif kind in ("maxpool", "avgpool"):
-            size = int(spec.get("size", 2))
-            stride = spec.get("stride")
-            text = f"{kind}{size}" + (f"s{int(stride)}" if stride is not None and int(stride) != size else "")
-        elif kind == "dense":
-            text = f"dense{int(spec.get('units', 16))}"
-        elif kind == "dropout":
-            text = f"dropout{float(spec.get('p', 0.5)):g}"
-        else:
-            text = str(kind)
-    except (TypeError, ValueError):
-        raise ValueError(f"{where} ({kind}): settings are whole numbers (dropout p a fraction)") from None
+    for name, value in spec.items():
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if name != "type" and not (number and (name == "p" or isinstance(value, int))):
+            raise ValueError(f"{where} ({kind}): {name} is a whole number (dropout p a fraction), "
+                             f"not {value!r:.40}")
+    if kind == "conv":
+        text = f"conv{spec.get('filters', 8)}k{spec.get('kernel', 3)}"
+        text += f"p{spec['padding']}" if spec.get("padding") else ""
+        text += f"s{spec['stride']}" if spec.get("stride", 1) != 1 else ""
+    elif kind in ("maxpool", "avgpool"):
+        size = spec.get("size", 2)
+        stride = spec.get("stride")
+        text = f"{kind}{size}" + (f"s{stride}" if stride is not None and stride != size else "")
+    elif kind == "dense":
+        text = f"dense{spec.get('units', 16)}"
+    elif kind == "dropout":
+        text = f"dropout{float(spec.get('p', 0.5)):g}"
+    else:
+        text = str(kind)
     parse_token(text, where)  # the same bounds as the text form
     return text
 

@@ -12,12 +12,13 @@ from __future__ import annotations
 import base64
 import binascii
 import time
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.inputs import grid
 from app.labs.convnet import layers as notation
 from app.labs.convnet.views import config_out, snapshot
 from app.settings import Settings
@@ -33,12 +34,16 @@ OptimizerName = Literal[tuple(optimizers.OPTIMIZERS)]  # type: ignore[valid-type
 InitName = Literal[tuple(initializers.INITIALIZERS)]  # type: ignore[valid-type]
 Include = Literal["metrics", "filters", "maps", "confusion", "predictions", "history", "trace", "weights"]
 MAX_DRAWING = 512  # pixels per side of a drawing sent to be read
+# An architecture's text and list are bounded before they are parsed (NP_MAX_CONVNET_LAYERS,
+# at most 16 by default, is checked on the parsed network).
+LayersText = Annotated[str, Field(max_length=2000)]
+LayerList = Annotated[list[dict[str, Any]], Field(max_length=64, fail_fast=True)]
 
 
 class ConvNetConfigIn(BaseModel):
     """A ConvNet run. Noise values are percentages, as on the page."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     dataset: DatasetName = Field("digits", description="digits (UCI, 8×8, 10 classes) or shapes "
                                  "(generated circles, squares, triangles, crosses)")
@@ -47,7 +52,7 @@ class ConvNetConfigIn(BaseModel):
     noise: float = Field(10, ge=0, le=50, description="shapes only: pixel noise σ in percent")
     train_percent: float = Field(80, ge=10, le=90, description="share of images used for training")
     seed: int = Field(0, ge=0, le=2**32 - 1, description="draws the split, the weights and the batches")
-    layers: str | list[dict[str, Any]] = Field(
+    layers: LayersText | LayerList = Field(
         notation.DEFAULT, description='hidden layers as text ("conv8k3p1,relu,maxpool2,dense32,relu") '
         'or engine layer specs ([{"type": "conv", "filters": 8, "kernel": 3, "padding": 1}, ...]); '
         "the output layer is added")
@@ -55,7 +60,7 @@ class ConvNetConfigIn(BaseModel):
     optimizer: OptimizerName = "adam"
     lr: float = Field(0.01, gt=0, le=10, description="learning rate")
     optimizer_params: dict[str, float | bool] = Field(
-        {}, description='torch.optim hyperparameters other than lr, e.g. {"momentum": 0.9}')
+        {}, max_length=8, description='torch.optim hyperparameters other than lr, e.g. {"momentum": 0.9}')
     batch_size: int = Field(32, ge=1, le=1024)
     augment_shift: int = Field(0, ge=0, le=2, description="shift training images by up to ± this many pixels")
     augment_noise: float = Field(0, ge=0, le=50, description="pixel noise σ added to training images, %")
@@ -122,7 +127,7 @@ class ConvNetConfigIn(BaseModel):
 class DrawingIn(BaseModel):
     """A drawing's ink, one byte a pixel (0 none … 255 full), row-major, base64."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     height: int = Field(ge=1, le=MAX_DRAWING)
     width: int = Field(ge=1, le=MAX_DRAWING)
@@ -141,9 +146,9 @@ class DrawingIn(BaseModel):
 class ImageIn(BaseModel):
     """One picture for the network: an image at the data's size, or a drawing to be read."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
-    image: list[list[float]] | None = Field(None, max_length=64, description="H × W values in [0, 1] "
+    image: grid(64) | None = Field(None, description="H × W values in [0, 1] "
                                             "at the data's image size (8 × 8 for the digits)")
     drawing: DrawingIn | None = Field(None, description="a drawing, cropped, scaled and averaged down "
                                       "as the UCI digits were made (engine.digitize)")
@@ -170,17 +175,18 @@ class ImageIn(BaseModel):
 class ViewIn(BaseModel):
     """Which picture the frames trace through the network: a test image or your own."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     example: int = Field(0, ge=0, description="index of a test image whose feature maps frames carry")
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     steps: int | None = Field(None, ge=1, description="mini-batch updates to run")
     epochs: int | None = Field(None, ge=1, description="passes over the training set to run")
-    include: list[Include] = Field(["metrics"], description="what the response carries")
+    include: list[Include] = Field(["metrics"], max_length=16, fail_fast=True,
+                                   description="what the response carries")
     example: int = Field(0, ge=0, description="the test image whose feature maps `maps` carries")
 
     @model_validator(mode="after")

@@ -3,15 +3,18 @@ parameters. Request shapes, checks against the settings, engine calls, JSON out.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from app import encoding
+from app.inputs import grid, grid_or
 from app.labs.convolution.session import (
     HARD_SIDE,
+    Kernel,
     KernelName,
+    Pair,
     SourceIn,
     axis_sizes,
     check_fits,
@@ -23,15 +26,15 @@ from app.labs.convolution.session import (
 from app.settings import Settings
 from engine import conv, conv_params, conv_trace, conv_volume, filtering
 
-Grid2 = list[list[float]]
-Grid3 = list[list[list[float]]]
-Grid4 = list[list[list[list[float]]]]
+Grid4 = grid(HARD_SIDE, depth=4)  # D × C × kh × kw
+Kernel2 = grid_or(HARD_SIDE, (2,), KernelName)  # kh × kw or a gallery name
+Biases = Annotated[list[float], Field(max_length=HARD_SIDE, fail_fast=True)]
 
 
 class FiltersIn(BaseModel):
     """Filters the server makes: the designed ones (edges, colours, blur …) or He-normal ones."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     kind: Literal["designed", "random"] = "designed"
     count: int = Field(4, ge=1, le=HARD_SIDE, description="D, the number of filters (limit NP_MAX_FILTERS; "
@@ -44,19 +47,19 @@ class ApplyIn(SourceIn):
     """One input and either one kernel applied to each channel on its own (an image filter), or
     a conv layer: weights D × C × kh × kw (each filter spans every channel) or generated filters."""
 
-    kernel: Grid2 | KernelName | None = Field(None, description="a kh × kw grid or a gallery name, "
-                                              "applied to each channel on its own")
+    kernel: Kernel2 | None = Field(None, description="a kh × kw grid or a gallery name, "
+                                   "applied to each channel on its own")
     kernel_size: int | None = Field(None, ge=1, le=HARD_SIDE, description="size of a gallery kernel")
-    weights: Grid4 | None = Field(None, max_length=HARD_SIDE, description="D × C × kh × kw: a conv layer")
+    weights: Grid4 | None = Field(None, description="D × C × kh × kw: a conv layer")
     filters: FiltersIn | None = Field(None, description="a conv layer of filters the server makes")
-    bias: list[float] | float | None = Field(None, description="a number (kernel) or one per filter (layer)")
+    bias: Biases | float | None = Field(None, description="a number (kernel) or one per filter (layer)")
     repeat: int = Field(1, ge=1, le=64, description="apply the kernel this many times (kernel only)")
     format: Literal["grid", "list"] = Field("grid", description='"grid": compact uint16 (value = lo + q / '
                                             '65535 · (hi − lo)); "list": every number in full (limit '
                                             'NP_MAX_CONV_NUMBERS)')
     include: list[Literal["input", "channels"]] = Field(
-        [], description='"input": the (resized) input as uint8; "channels": each filter\'s per-channel '
-        'responses')
+        [], max_length=8, fail_fast=True, description='"input": the (resized) input as uint8; "channels": '
+        'each filter\'s per-channel responses')
 
     @model_validator(mode="after")
     def _one_kernel(self) -> ApplyIn:
@@ -197,15 +200,16 @@ def _rectangular(values: Any) -> bool:
 class TraceIn(SourceIn):
     """Every window of one kernel over the input, with its products: the step-by-step."""
 
-    kernel: Grid2 | Grid3 | KernelName = Field(
+    kernel: Kernel = Field(
         description="kh × kw (or C × kh × kw) numbers, or a gallery name")
     kernel_size: int | None = Field(None, ge=1, le=HARD_SIDE)
     bias: float = 0.0
     depthwise: bool = Field(False, description="each channel filtered alone by a 2-D kernel (as the image "
                             "filters do); false: one filter summing over the channels")
     repeat: int = Field(1, ge=1, le=64, description="trace the last of this many applications (depthwise)")
-    positions: list[tuple[int, int]] | None = Field(
-        None, max_length=4096, description="only these output positions [i, j] (default: every window)")
+    positions: list[Pair] | None = Field(
+        None, max_length=4096, fail_fast=True,
+        description="only these output positions [i, j] (default: every window)")
 
 
 def trace(body: TraceIn, settings: Settings) -> dict[str, Any]:
@@ -273,7 +277,7 @@ def _trace_one(x: np.ndarray, w: np.ndarray, body: TraceIn, settings: Settings, 
 class ParamsIn(BaseModel):
     """H × W × C into a fully connected layer of `units` vs a conv layer of `filters` kh × kw × C."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     height: int = Field(224, ge=1, le=100_000)
     width: int = Field(224, ge=1, le=100_000)
@@ -282,7 +286,7 @@ class ParamsIn(BaseModel):
     filters: int = Field(1024, ge=1, le=10_000_000, description="filters of the conv layer")
     kernel: int = Field(3, ge=1, le=1000, description="kh (and kw unless given)")
     kernel_w: int | None = Field(None, ge=1, le=1000)
-    padding: int | Literal["same", "valid"] | tuple[int, int] = "same"
+    padding: int | Literal["same", "valid"] | Pair = "same"
     stride: int = Field(1, ge=1, le=1000)
     dilation: int = Field(1, ge=1, le=1000)
 

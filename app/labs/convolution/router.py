@@ -109,7 +109,7 @@ def read_kernel(name: KernelName, settings: SettingsDep,
 
 
 class StepBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     steps: int = Field(1, ge=1, le=100_000, description="window positions to move on")
 
 

@@ -10,21 +10,26 @@ from __future__ import annotations
 
 import base64
 import binascii
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import numpy as np
 from fastapi import HTTPException
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, Strict, model_validator
 
 from app import encoding
+from app.inputs import grid_or
 from app.settings import Settings
 from engine import conv, conv_trace, images, kernels
 
 ImageName = Literal[tuple(images.IMAGES)]  # type: ignore[valid-type]
 KernelName = Literal[tuple(kernels.GALLERY)]  # type: ignore[valid-type]
 PadMode = Literal[conv.PAD_MODES]  # type: ignore[valid-type]
-Padding = int | Literal["same", "valid"] | tuple[int, int]
+Pair = Annotated[tuple[int, int], Strict(False)]  # a JSON array [a, b]
+Padding = int | Literal["same", "valid"] | Pair
 HARD_SIDE = 4096  # list lengths pydantic checks before it reads any item (settings are tighter)
+# An input or a kernel: H × W or C × H × W numbers (a kernel also a gallery name).
+Grid = grid_or(HARD_SIDE, (2, 3))
+Kernel = grid_or(HARD_SIDE, (2, 3), KernelName)
 
 OPERATION = {False: "cross-correlation", True: "convolution"}
 OPERATION_LABEL = {False: "cross-correlation (what conv2d computes)",
@@ -45,7 +50,7 @@ def fail(message: str) -> HTTPException:
 class PixelsIn(BaseModel):
     """A picture decoded by the page (canvas getImageData): uint8, row-major, channels last."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     height: int = Field(ge=1, le=HARD_SIDE)
     width: int = Field(ge=1, le=HARD_SIDE)
@@ -66,7 +71,7 @@ class PixelsIn(BaseModel):
 class ConvOptions(BaseModel):
     """How the kernel slides: padding (and its mode), stride, dilation, and the flip."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     padding: Padding = Field(0, description='pixels on every side, [ph, pw], "same" or "valid"')
     mode: PadMode = Field("zeros", description="what the padding holds: zeros, reflect, replicate, circular")
@@ -91,13 +96,12 @@ class ConvOptions(BaseModel):
 class SourceIn(ConvOptions):
     """Exactly one input: a grid, a shipped image or a picture's pixels."""
 
-    input: list[list[float]] | list[list[list[float]]] | None = Field(
-        None, max_length=HARD_SIDE, description="H × W numbers (one channel) or C × H × W")
+    input: Grid | None = Field(None, description="H × W numbers (one channel) or C × H × W")
     image: ImageName | None = Field(None, description="a shipped image (GET /api/v1/convolution/images)")
     pixels: PixelsIn | None = Field(None, description="a picture's own pixels (limit NP_MAX_IMAGE_SIDE)")
     channels: Literal["grey", "rgb"] = Field("grey", description="an image or picture as grey (1 channel) "
                                              "or RGB (3)")
-    size: tuple[int, int] | None = Field(None, description="resize the image or picture to [height, width] "
+    size: Pair | None = Field(None, description="resize the image or picture to [height, width] "
                                          "by area averaging (e.g. [32, 32])")
 
     @model_validator(mode="after")
@@ -214,10 +218,9 @@ def axis_sizes(x_shape, k_shape, pads, opts: ConvOptions) -> dict[str, Any]:
 class StepIn(ConvOptions):
     """The step-by-step view: a small input grid, one kernel, the window's pace."""
 
-    input: list[list[float]] | list[list[list[float]]] = Field(
-        [[float(v) for v in row] for row in LECTURE_INPUT], max_length=HARD_SIDE,
-        description="H × W numbers (or C × H × W)")
-    kernel: list[list[float]] | list[list[list[float]]] | KernelName = Field(
+    input: Grid = Field(
+        [[float(v) for v in row] for row in LECTURE_INPUT], description="H × W numbers (or C × H × W)")
+    kernel: Kernel = Field(
         [[float(v) for v in row] for row in LECTURE_KERNEL],
         description="kh × kw numbers (or C × kh × kw), or a gallery name")
     kernel_size: int | None = Field(None, ge=1, le=HARD_SIDE, description="size of a gallery kernel")

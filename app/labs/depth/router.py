@@ -93,13 +93,13 @@ class PropagationIn(BaseModel):
     """A freshly initialized plain network of `depth` layers of `width` units, one batch of
     standard-normal inputs forward and a standard-normal gradient back, per initializer."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     activation: ActivationName = "tanh"
     depth: int = Field(20, ge=2, description="hidden layers, 2 … NP_MAX_DEPTH (50)")
     width: int = Field(64, ge=2, description="units per layer, 2 … NP_MAX_PROPAGATION_WIDTH (512)")
     inits: list[InitName] = Field(default_factory=lambda: list(PROPAGATION_INITS), min_length=1,
-                                  max_length=len(initializers.INITIALIZERS))
+                                  max_length=len(initializers.INITIALIZERS), fail_fast=True)
     batchnorm: bool = Field(False, description="BatchNorm before every activation")
     n: int = Field(128, ge=2, description="examples in the batch")
     seed: int = Field(0, ge=0, le=2**32 - 1)

@@ -33,7 +33,7 @@ LAYER_WORK = 2000
 class NetworkIn(BaseModel):
     """One network of the comparison: depth and width are the session's."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     activation: ActivationName = "sigmoid"
     init: InitName = Field("xavier", description="weight initializer")
@@ -51,7 +51,7 @@ def _plain_vs_residual() -> list[NetworkIn]:
 class DepthConfigIn(BaseModel):
     """Networks of the same depth and width, trained side by side on the same batches."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     dataset: DatasetName = Field("digits", description="digits (8×8 images, 10 classes) or a 2-D set")
     n_points: int = Field(500, ge=20, description="points generated for a 2-D set (train + test)")
@@ -65,7 +65,7 @@ class DepthConfigIn(BaseModel):
     optimizer: OptimizerName = "sgd"
     lr: float = Field(0.1, gt=0, le=10, description="learning rate γ")
     optimizer_params: dict[str, float | bool] = Field(
-        {}, description="torch.optim hyperparameters other than lr, e.g. {\"momentum\": 0.9}")
+        {}, max_length=8, description="torch.optim hyperparameters other than lr, e.g. {\"momentum\": 0.9}")
     batch_size: int = Field(32, ge=1, le=1024)
 
     @model_validator(mode="after")
@@ -95,11 +95,12 @@ class DepthConfigIn(BaseModel):
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     steps: int | None = Field(None, ge=1, description="mini-batch steps to run (every network, same batch)")
     epochs: int | None = Field(None, ge=1, description="passes over the training set to run")
-    include: list[Include] = Field(["metrics", "layers"], description="what the answer carries")
+    include: list[Include] = Field(["metrics", "layers"], max_length=16, fail_fast=True,
+                                   description="what the answer carries")
 
     @model_validator(mode="after")
     def _one_amount(self) -> StepIn:

@@ -22,7 +22,9 @@ Metric = Literal["test_error", "test_loss"]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    """Numbers are numbers (no true, no "3"), no NaN or infinity, no unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
 
 class SweepIn(_Strict):
@@ -32,11 +34,13 @@ class SweepIn(_Strict):
     model: ModelName = Field("mlp", description="mlp (dense ReLU layers), cnn (two conv layers) or "
                              "random_features (frozen ReLU features, least-squares read-out)")
     dataset: DatasetName = "digits"
-    widths: list[int] = Field([4, 8, 16, 32, 64], min_length=1, max_length=64,
+    widths: list[int] = Field([4, 8, 16, 32, 64], min_length=1, max_length=64, fail_fast=True,
                               description="hidden units (mlp), first-layer filters (cnn) or features")
-    depths: list[int] = Field([1], min_length=1, max_length=8, description="hidden layers (mlp only)")
-    train_sizes: list[int] = Field([1438], min_length=1, max_length=64, description="training images")
-    seeds: list[int] = Field([0], min_length=1, max_length=16)
+    depths: list[int] = Field([1], min_length=1, max_length=8, fail_fast=True,
+                              description="hidden layers (mlp only)")
+    train_sizes: list[int] = Field([1438], min_length=1, max_length=64, fail_fast=True,
+                                   description="training images")
+    seeds: list[int] = Field([0], min_length=1, max_length=16, fail_fast=True)
     label_noise: float = Field(0, ge=0, le=100, description="training labels replaced by a random class, %")
     budget_unit: Literal["steps", "epochs", "flops"] = Field(
         "steps", description="what `budget` counts per cell: mini-batch updates, passes over the cell's "
@@ -184,11 +188,11 @@ def result_out(r: CellResult | None) -> dict[str, Any] | None:
 
 
 class CurveIn(_Strict):
-    step: list[float] = Field(max_length=64)
-    flops: list[float] = Field(max_length=64)
-    test_error: list[float] = Field(max_length=64)
-    test_loss: list[float | None] = Field(max_length=64)
-    train_error: list[float] = Field(max_length=64)
+    step: list[float] = Field(max_length=64, fail_fast=True)
+    flops: list[float] = Field(max_length=64, fail_fast=True)
+    test_error: list[float] = Field(max_length=64, fail_fast=True)
+    test_loss: list[float | None] = Field(max_length=64, fail_fast=True)
+    train_error: list[float] = Field(max_length=64, fail_fast=True)
 
 
 class ResultIn(_Strict):
@@ -242,8 +246,8 @@ class RunIn(_Strict):
 
 
 class FitIn(_Strict):
-    x: list[float] = Field(min_length=3, max_length=10_000)
-    y: list[float] = Field(min_length=3, max_length=10_000)
+    x: list[float] = Field(min_length=3, max_length=10_000, fail_fast=True)
+    y: list[float] = Field(min_length=3, max_length=10_000, fail_fast=True)
     floor: bool = True
 
     @model_validator(mode="after")

@@ -139,9 +139,9 @@ def neighbours(sid: str, store: StoreDep, index: int = Query(ge=0, description="
 def augment(body: AugmentRequest, settings: SettingsDep) -> dict[str, Any]:
     """Random views of one image with these strengths (what the lab's batches are made of)."""
     if body.image is not None:
-        image = np.asarray(body.image, dtype=np.float64)
-        if image.ndim != 2 or not (4 <= image.shape[0] <= 64 and 4 <= image.shape[1] <= 64):
-            raise HTTPException(422, "image: give rows of equal length, 4 … 64 pixels a side")
+        image = np.asarray(body.image, dtype=np.float64)  # rectangular, at most 64 × 64: checked
+        if not (4 <= image.shape[0] <= 64 and 4 <= image.shape[1] <= 64):
+            raise HTTPException(422, f"image: 4 … 64 pixels a side, not {image.shape[0]} × {image.shape[1]}")
         if not np.all((image >= 0) & (image <= 1)):
             raise HTTPException(422, "image: pixel values must be in [0, 1]")
         image, label = image[None, None], None

@@ -9,6 +9,7 @@ import numpy as np
 from fastapi import HTTPException
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from app.inputs import grid
 from app.labs.selfsupervised.frames import (
     batch_out,
     embedding_out,
@@ -41,7 +42,7 @@ def strength(name: str) -> Any:
 class AugmentIn(BaseModel):
     """The strength of each transform of a view; 0 turns it off."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
 
     crop: float = strength("crop")
     flip: float = strength("flip")
@@ -95,22 +96,24 @@ class SSLConfigIn(AugmentIn):
 
 
 class ViewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     row: int = Field(0, ge=0, description="the similarity matrix's row whose softmax a frame shows")
 
 
 class StepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
     steps: int = Field(1, ge=1, description="contrastive steps to run")
-    include: list[Include] = Field(["metrics"], description="what the answer carries")
+    include: list[Include] = Field(["metrics"], max_length=16, fail_fast=True,
+                                   description="what the answer carries")
 
 
 class ProbeIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    fractions: list[float] = Field([0.01, 0.1, 1.0], min_length=1, max_length=5,
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    fractions: list[float] = Field([0.01, 0.1, 1.0], min_length=1, max_length=5, fail_fast=True,
                                    description="shares of the training labels the probe may use, in (0, 1]")
     rows: list[Literal["contrastive", "random", "supervised"]] = Field(
-        ["contrastive", "random", "supervised"], min_length=1, description="which encoders to probe")
+        ["contrastive", "random", "supervised"], min_length=1, max_length=3, fail_fast=True,
+        description="which encoders to probe")
     wait: bool = Field(True, description="answer once the table is complete (false: at once, then "
                        "GET …/probe or watch the stream's frames)")
 
@@ -122,10 +125,11 @@ class ProbeIn(BaseModel):
 
 
 class SweepIn(BaseModel):
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
-    taus: list[float] = Field([0.05, 0.1, 0.2, 0.5, 1.0], max_length=12,
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False, strict=True)
+    taus: list[float] = Field([0.05, 0.1, 0.2, 0.5, 1.0], max_length=12, fail_fast=True,
                               description="temperatures to try (each > 0, at most 1)")
-    batch_sizes: list[int] = Field([4, 8, 16, 32, 64], max_length=12, description="N to try (each ≥ 2)")
+    batch_sizes: list[int] = Field([4, 8, 16, 32, 64], max_length=12, fail_fast=True,
+                                   description="N to try (each ≥ 2)")
     steps: int = Field(200, ge=1, description="steps of each run")
     fraction: float = Field(0.1, gt=0, le=1, description="share of labels the probe of each run uses")
 
@@ -156,7 +160,7 @@ class AugmentRequest(AugmentIn):
 
     dataset: DatasetName = "digits"
     index: int = Field(0, ge=0, description="which image of the dataset (ignored with `image`)")
-    image: list[list[float]] | None = Field(None, description="your own grey image, rows of values "
+    image: grid(64) | None = Field(None, description="your own grey image, rows of values "
                                             "in [0, 1], 4 … 64 pixels a side")
     views: int = Field(8, ge=1, le=64, description="how many random views")
     seed: int = Field(0, ge=0, le=2**32 - 1)

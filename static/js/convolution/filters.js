@@ -5,7 +5,7 @@
 
 import { css, diverging } from "../colors.js";
 import { decode, rawValues } from "../grid.js";
-import { api, factor, fmt, parse } from "./num.js";
+import { api, factor, fmt, padding, parse } from "./num.js";
 
 const $ = (s) => document.querySelector(s);
 const SWEEP = [3, 5, 7, 9, 11, 13, 15];
@@ -95,7 +95,7 @@ export function createFilters({ params, update, showError, catalog, ready }) {
   function request(extra = {}) {
     const p = params();
     const custom = kernelNow();
-    return { ...source(), channels: p.channels, padding: p.ipad, mode: p.imode, flip: !!p.flip,
+    return { ...source(), channels: p.channels, padding: padding(p.ipad), mode: p.imode, flip: !!p.flip,
              ...(custom ? { kernel: custom } : { kernel: p.kname, kernel_size: Number(p.ksize) }), ...extra };
   }
 

@@ -4,7 +4,7 @@
 
 import { css, diverging } from "../colors.js";
 import { rawValues } from "../grid.js";
-import { api, fmt } from "./num.js";
+import { api, fmt, padding } from "./num.js";
 
 const $ = (s) => document.querySelector(s);
 const PX = 3; // screen pixels per map pixel
@@ -169,7 +169,7 @@ export function createLayer({ params, update, showError, ready, images }) {
     try {
       const r = await api("/api/v1/convolution/params", {
         height: Number(p.ch), width: Number(p.cw), channels: Number(p.cc), units: Number(p.units),
-        filters: Number(p.cfilters), kernel: Number(p.ck), padding: p.cpad, stride: Number(p.cstride),
+        filters: Number(p.cfilters), kernel: Number(p.ck), padding: padding(p.cpad), stride: Number(p.cstride),
       });
       if (mine !== calcPending) return;
       showError("");

@@ -41,6 +41,11 @@ export function rng(seed) {
   };
 }
 
+/** A padding for the API: whole pixels as a number ("2" from the URL is 2), else "same" / "valid". */
+export function padding(value) {
+  return /^\d+$/.test(String(value).trim()) ? Number(value) : value;
+}
+
 /** Fetch JSON; throws an Error with the server's message (422 detail) when not ok. */
 export async function api(path, body) {
   const res = await fetch(path, body === undefined ? {} : {

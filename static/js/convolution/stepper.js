@@ -4,7 +4,7 @@
 
 import { commandQueue, openStream } from "../stream.js";
 import { arrangementFor, draw } from "./picture.js";
-import { api, factor, fmt, parse, rng, signClass } from "./num.js";
+import { api, factor, fmt, padding, parse, rng, signClass } from "./num.js";
 
 const $ = (s) => document.querySelector(s);
 export const RATES = [0.5, 1, 2, 4, 8, 15, 30];
@@ -13,8 +13,7 @@ const PAUSE = '<svg viewBox="0 0 24 24" width="20" height="20" aria-hidden="true
 
 /** The step-by-step's configuration for the API, from the lab's parameters. */
 export function stepConfig(p) {
-  const padding = /^\d+$/.test(String(p.padding)) ? Number(p.padding) : p.padding;
-  return { input: JSON.parse(p.input), kernel: JSON.parse(p.kernel), padding, mode: p.mode,
+  return { input: JSON.parse(p.input), kernel: JSON.parse(p.kernel), padding: padding(p.padding), mode: p.mode,
            stride: Number(p.stride), dilation: Number(p.dilation), flip: !!p.flip, rate: Number(p.rate) };
 }
 
