@@ -70,4 +70,3 @@ def test_engine_needs_only_numpy_and_the_standard_library():
                 continue
             for name in names:
                 assert name.split(".")[0] in allowed, f"{_rel(path)} imports {name}"
-
