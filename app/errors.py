@@ -122,7 +122,9 @@ async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
     """Any HTTPException: a plain message becomes one problem of the shared shape."""
     headers = getattr(exc, "headers", None)
     if exc.status_code == 405:
-        headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        # the documented methods; a path the OpenAPI leaves out keeps Starlette's own answer
+        own = (headers or {}).get("Allow", "GET")
+        headers = {**(headers or {}), "Allow": allowed_methods(request) or own}
     if exc.status_code in (204, 304) or exc.status_code < 200:
         return Response(status_code=exc.status_code, headers=headers)
     if isinstance(exc.detail, list):

@@ -23,6 +23,7 @@ the student's, not the proxy's.
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import math
 import re
@@ -35,6 +36,7 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
+from starlette.responses import HTMLResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import error_response
@@ -194,10 +196,10 @@ class Clients:
     def get(self, key: str) -> Client:
         client = self._clients.get(key)
         if client is None:
+            if len(self._clients) >= 4096:  # before adding: a new client is idle and would go at once
+                self.forget_idle()
             s = self.settings
             client = self._clients[key] = Client(TokenBucket(s.client_quota_per_second, s.client_quota_burst))
-            if len(self._clients) > 4096:
-                self.forget_idle()
         return client
 
     def forget_idle(self) -> None:
@@ -284,6 +286,30 @@ def quota_message(seconds: float, settings: Settings) -> str:
             f"(NP_CLIENT_QUOTA_PER_SECOND, one more per 64 KB sent); retry in {max(1, math.ceil(seconds))} s")
 
 
+def wants_html(scope: Scope) -> bool:
+    """A browser navigating to a page (it accepts HTML), not a script or a page's own fetch."""
+    for name, value in scope.get("headers", ()):
+        if name == b"accept":
+            return b"text/html" in value
+    return False
+
+
+def too_many(page: bool, msg: str, seconds: float) -> Response:
+    """429 with Retry-After: JSON in the one error shape, or for a page a short HTML page that
+    says so and loads itself again when the wait is over."""
+    headers = retry_after(seconds)
+    if not page:
+        return error_response(429, msg, headers=headers)
+    wait = headers["Retry-After"]
+    return HTMLResponse(
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="refresh" content="{wait}"><title>One moment</title></head>'
+        '<body style="font: 18px/1.5 system-ui, sans-serif; margin: 3em">'
+        f"<h1>One moment</h1><p>The playground is answering many requests from your network: "
+        f"this page loads again in {wait} s.</p><p><small>{html.escape(msg)}</small></p></body></html>",
+        status_code=429, headers=headers)
+
+
 def is_json(scope: Scope) -> bool:
     for name, value in scope.get("headers", ()):
         if name == b"content-type":
@@ -353,7 +379,8 @@ class RequestLimits:
             return
         settings, clients = self.settings(), self.clients(scope)
         token = None
-        if not path.startswith("/api/") and scope.get("method") == "GET" and browser_token(scope) is None:
+        page = not path.startswith("/api/") and wants_html(scope)
+        if page and scope.get("method") == "GET" and browser_token(scope) is None:
             # A page loaded by a new browser: the browser is a client of its own from this request
             # on, so a hall of students behind one address does not share one quota.
             token = new_browser_token()
@@ -364,8 +391,7 @@ class RequestLimits:
         too_large = length is not None and length > settings.max_body_bytes
         wait = clients.charge(key, 0 if too_large else length or 0)
         if wait:
-            refusal = error_response(429, quota_message(wait, settings), headers=retry_after(wait))
-            await refusal(scope, receive, send)
+            await too_many(page, quota_message(wait, settings), wait)(scope, receive, send)
             return
         if too_large:
             await self._too_large(scope, receive, send, settings)
@@ -376,8 +402,7 @@ class RequestLimits:
             return
         extra = len(body) - (length or 0)
         if extra > UNIT_BYTES and clients.charge(key, extra):  # a body sent without its length
-            refusal = error_response(429, quota_message(1, settings), headers=retry_after(1))
-            await refusal(scope, receive, send)
+            await too_many(page, quota_message(1, settings), 1)(scope, receive, send)
             return
         if path.startswith("/api/"):
             await self._in_turn(scope, body, receive, send, clients, key, settings)

@@ -386,7 +386,9 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
                 await send_journal_if_changed(work, client, session)
                 if done:
                     broadcast(session, status_message(session))
-                    break
+                    if not session.playing:
+                        break
+                    continue  # reset and play came while the journal went out: play the new run
                 await work.rest(client, worked)  # a large frame is long work too
                 await asyncio.sleep(max(0.0, frame_interval(session, settings) - (loop.time() - started)))
             if not stale:

@@ -222,16 +222,24 @@ def test_a_page_load_makes_its_browser_a_client_of_its_own(client_with):
         c.cookies.clear()
         return {"Cookie": f"np_browser={token}"} if token else {}
 
-    page = c.get("/labs/mlp", headers=as_browser(None))
+    def navigate(token: str | None) -> dict[str, str]:  # what a browser sends opening a page
+        return {**as_browser(token), "Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
+
+    page = c.get("/labs/mlp", headers=navigate(None))
     assert page.status_code == 200 and len(page.cookies["np_browser"]) == 22
     assert "HttpOnly" in page.headers["set-cookie"] and "SameSite=Lax" in page.headers["set-cookie"]
-    students = [c.get("/labs/mlp", headers=as_browser(None)).cookies["np_browser"] for _ in range(8)]
+    students = [c.get("/labs/mlp", headers=navigate(None)).cookies["np_browser"] for _ in range(8)]
     assert len(set(students)) == 8  # eight more page loads from the address, none refused
     for student in students:  # each spent one unit of its own quota on its page: three left
         codes = [c.get("/api/v1/datasets", headers=as_browser(student)).status_code for _ in range(4)]
         assert codes == [200, 200, 200, 429]
-    again = c.get("/labs/mlp", headers=as_browser(students[0]))
+    again = c.get("/labs/mlp", headers=navigate(students[0]))
     assert again.status_code == 429 and "set-cookie" not in again.headers  # a known browser keeps its token
+    # a page refused is a page that says so and loads itself again, not JSON
+    assert again.headers["content-type"].startswith("text/html") and "loads again in" in again.text
+    assert f'http-equiv="refresh" content="{again.headers["Retry-After"]}"' in again.text
+    for script in ("/healthz", "/openapi.json", "/labs/mlp"):  # a script's GET (no text/html) mints none
+        assert "set-cookie" not in c.get(script, headers=as_browser(None)).headers
     api = c.get("/api/v1/datasets", headers=as_browser(None))
     assert "set-cookie" not in api.headers  # the API hands out none: a script is its address
     assert [c.get("/api/v1/datasets", headers=as_browser(None)).status_code for _ in range(4)][-1] == 429
@@ -299,3 +307,12 @@ def test_streams_past_a_clients_maximum_are_told_why_and_closed(client_with):
             assert closed["type"] == "websocket.close" and closed["code"] == 4429
         first.send_json({"type": "step", "n": 1})
         assert until(first, "frame")["step"] == 1
+
+
+def test_405_names_every_method_of_the_path(client):
+    r = client.put("/api/v1/mlp/sessions")  # POST documented; GET of a session is another path
+    assert r.status_code == 405 and r.headers["allow"] == "POST"
+    r = client.delete("/api/v1/datasets")
+    assert r.status_code == 405 and r.headers["allow"] == "GET"
+    r = client.put("/openapi.json")  # a path the OpenAPI does not describe keeps Starlette's answer
+    assert r.status_code == 405 and r.headers["allow"] in ("GET", "GET, HEAD")
