@@ -1,6 +1,8 @@
 // Numbers as the convolution lab prints them: integers as they are, others to 3 significant
 // digits, a true minus sign (U+2212) on screen, and parsing that accepts what we print.
 
+import { postSession } from "../stream.js";
+
 /** A number for the page: "12", "−3", "0.111", "1,024" with `grouped`. */
 export function fmt(v, { grouped = false } = {}) {
   if (v === null || v === undefined || !Number.isFinite(v)) return "—";
@@ -46,11 +48,14 @@ export function padding(value) {
   return /^\d+$/.test(String(value).trim()) ? Number(value) : value;
 }
 
-/** Fetch JSON; throws an Error with the server's message (422 detail) when not ok. */
+/** Fetch JSON; throws an Error with the server's message (422 detail) when not ok. A new
+ * session (a POST to …/sessions) waits and retries while the server is full (stream.js). */
 export async function api(path, body) {
-  const res = await fetch(path, body === undefined ? {} : {
-    method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
-  });
+  const res = body === undefined ? await fetch(path)
+    : path.endsWith("/sessions") ? await postSession(path, body)
+      : await fetch(path, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body),
+      });
   const data = await res.json().catch(() => ({}));
   if (!res.ok) throw new Error(detail(data) || `${res.status} ${res.statusText}`);
   return data;

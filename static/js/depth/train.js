@@ -2,7 +2,7 @@
 // on the same batches in lockstep; its stream's frames carry per-layer gradient norms, update
 // ratios, activation histograms and the loss history, drawn here and said in plain words.
 
-import { openStream, postSession } from "../stream.js";
+import { commandQueue, openStream, postSession } from "../stream.js";
 import { NAMES, NET_COLORS, SPEEDS, describeDetail, netLabel, network, trainBody } from "./params.js";
 import { drawTraining, layerAt } from "./picture.js";
 import { drawDistributions, drawUpdates } from "./layers.js";
@@ -27,6 +27,8 @@ export class TrainView {
     this.hover = null;
     this.layout = null;
     this.queued = false;
+    this.commands = commandQueue(); // what the page sends before its session (or its next one) exists
+    this.starts = 0; // the newest start() wins; an older one still waiting gives its session back
     this.bind();
   }
 
@@ -35,14 +37,24 @@ export class TrainView {
   // ----- session and stream ------------------------------------------------------------
   async start({ weights = null } = {}) {
     this.close();
+    const start = ++this.starts;
     this.config = null; this.frame = null;
-    const post = (body) => postSession(`${API}/sessions`, body); // waits while the server is full
+    const post = async (body) => {
+      const answer = await postSession(`${API}/sessions`, body); // waits while the server is full
+      if (start !== this.starts && answer.ok) { // started again meanwhile: this one is not wanted
+        const { id } = await answer.json();
+        fetch(`${API}/sessions/${id}`, { method: "DELETE", keepalive: true }).catch(() => {});
+      }
+      return answer;
+    };
     let res = await post(trainBody(this.params));
+    if (start !== this.starts) return;
     if (res.status === 422) {
       const detail = describeDetail((await res.json()).detail);
       this.message(`These settings were rejected: ${detail}. Showing the default settings instead.`);
       this.lab.resetTraining();
       res = await post(trainBody(this.params));
+      if (start !== this.starts) return;
     }
     if (!res.ok) {
       const body = await res.json().catch(() => ({ detail: res.statusText }));
@@ -64,16 +76,18 @@ export class TrainView {
       error: (msg) => { this.message(describeDetail(msg.message)); this.showControls(); },
       session: (id) => { this.session = id; }, // the run was rebuilt elsewhere (stream.js)
     }, { recreate: () => this.start() }); // the session is gone: the same networks again, from the URL
+    this.commands.attach(this.stream);
   }
 
   close() {
+    this.commands.detach();
     this.stream?.close();
     this.stream = null;
     if (this.session) fetch(`${API}/sessions/${this.session}`, { method: "DELETE", keepalive: true }).catch(() => {});
     this.session = null;
   }
 
-  send(command) { this.stream?.send(command); }
+  send(command) { this.commands.send(command); }
 
   set(changes) {
     $("#depth-message").hidden = true;

@@ -3,7 +3,7 @@
 // why each optimizer stopped. The step-size explorer lives in explorer.js.
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream, postSession } from "../stream.js";
+import { commandQueue, openStream, postSession } from "../stream.js";
 import { COLORS, KINDS, NAMES, coerce, raceBody, urlState } from "./params.js";
 import { arrow, arrowLength, drawHead, drawPath, frame, renderSurface } from "./contour.js";
 import { drawLossChart } from "./losschart.js";
@@ -24,6 +24,8 @@ let surface = null; // the grid answer (description + grid)
 let base = null; // the rendered surface
 let view = null; // canvas mapping
 let sid = null, stream = null, playing = false, done = false, ready = false;
+let starting = null; // the race being created (one at a time)
+const commands = commandQueue(); // what the page sends before its race (or its next one) exists
 let runs = []; // per run: {meta (latest frame entry), iters, pts, loss}
 let have = -1; // the last iteration we hold
 
@@ -251,12 +253,22 @@ async function loadSurface() {
 // ---------------------------------------------------------------- session and stream
 async function configure() {
   message("");
-  if (!sid) return connect();
-  stream.send({ type: "set", params: raceBody(params) });
+  if (!sid && !starting) return connect();
+  commands.send({ type: "set", params: raceBody(params) }); // waits for a race still being created
 }
 
-async function connect() {
-  const r = await postSession(`${API}/sessions`, raceBody(params));
+/** Create the race from the page's parameters; a second call while one is made waits for it. */
+function connect() {
+  starting ??= createRace().finally(() => { starting = null; });
+  return starting;
+}
+
+async function createRace() {
+  stream?.close();
+  stream = null;
+  sid = null;
+  commands.detach();
+  const r = await postSession(`${API}/sessions`, raceBody(params)); // waits while the server is full
   const data = await r.json();
   if (!r.ok) return message(detail(data));
   sid = data.id;
@@ -267,6 +279,7 @@ async function connect() {
     error: (m) => message(describeError(m.message, fieldName)),
   }, { recreate: () => connect() }); // the session is gone: the same race again, from the URL
   stream.send({ type: "speed", steps_per_frame: params.speed });
+  commands.attach(stream);
 }
 
 function onFrame(f) {
@@ -318,14 +331,14 @@ function showPlaying() {
   b.title = done ? "Every optimizer has stopped: reset to run again" : "Play / pause (space)";
 }
 
-function toggle() { stream?.send({ type: playing ? "pause" : "play" }); }
-function step() { stream?.send({ type: "step", n: 1 }); }
-function reset() { stream?.send({ type: "reset" }); }
+function toggle() { commands.send({ type: playing ? "pause" : "play" }); }
+function step() { commands.send({ type: "step", n: 1 }); }
+function reset() { commands.send({ type: "reset" }); }
 function setSpeed(v) {
   params.speed = v;
   $("opt-speed").value = String(v);
   syncURL(urlState(params));
-  stream?.send({ type: "speed", steps_per_frame: v });
+  commands.send({ type: "speed", steps_per_frame: v });
 }
 
 // ---------------------------------------------------------------- drawing

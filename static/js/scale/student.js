@@ -102,10 +102,7 @@ async function train(next, leaseSeconds) {
       }
     },
     error: (msg) => say(describeError(msg.message), "danger"),
-    close: (ev) => {
-      if (ev.code === 4404 && !posted.done) train(job, leaseSeconds); // the session is gone: start it again
-    },
-  });
+  }, { recreate: () => (posted.done ? null : train(job, leaseSeconds)) }); // the session is gone: the cell again
 }
 
 async function renew() {

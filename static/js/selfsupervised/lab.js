@@ -3,7 +3,7 @@
 // embedding, the views, the chosen row's softmax, the curves; probe, sweep and neighbours.
 
 import { labReady, registerLab, syncURL } from "../shell.js";
-import { openStream, postSession } from "../stream.js";
+import { commandQueue, openStream, postSession } from "../stream.js";
 import { drawChart } from "../chart.js";
 import { decode, rawValues } from "../grid.js";
 import { TRANSFORMS, apiBody, coerce, describeDetail, fromConfig, urlParams } from "./params.js";
@@ -43,7 +43,22 @@ async function post(path, body, method = "POST") {
   });
 }
 
+const commands = commandQueue(); // what the page sends before its session (or its next one) exists
+let starts = 0; // the newest start() wins; an older one still waiting gives its session back
+
+/** Create a session (waiting while the server is full); null when a newer start() superseded it. */
+async function createSession(body, start) {
+  const res = await postSession(`${API}/sessions`, body);
+  if (start === starts) return res;
+  if (res.ok) {
+    const { id } = await res.json();
+    fetch(`${API}/sessions/${id}`, { method: "DELETE", keepalive: true }).catch(() => {});
+  }
+  return null;
+}
+
 function closeSession() {
+  commands.detach();
   state.stream?.close();
   state.stream = null;
   if (state.session) fetch(`${API}/sessions/${state.session}`, { method: "DELETE", keepalive: true }).catch(() => {});
@@ -55,12 +70,15 @@ async function start(params) {
   state.params = params;
   state.jobs = { probe: null, sweep: null };
   showProbe(null);
-  let res = await postSession(`${API}/sessions`, apiBody(params)); // waits while the server is full
+  const start = ++starts;
+  let res = await createSession(apiBody(params), start);
+  if (!res) return;
   if (res.status === 422) {
     const detail = describeDetail((await res.json()).detail);
     showMessage(`These settings were rejected: ${detail}. Showing the default settings instead.`);
     state.params = coerce({ speed: params.speed });
-    res = await postSession(`${API}/sessions`, apiBody(state.params));
+    res = await createSession(apiBody(state.params), start);
+    if (!res) return;
   }
   if (!res.ok) {
     showMessage(`Could not start a run: ${describeDetail((await res.json().catch(() => ({}))).detail)}`);
@@ -73,9 +91,10 @@ async function start(params) {
     error: (msg) => { showMessage(describeDetail(msg.message)); showControls(); },
     session: (id) => { state.session = id; }, // the run was rebuilt elsewhere (stream.js)
   }, { recreate: () => start(state.params) }); // the session is gone: the same run again, from the URL
+  commands.attach(state.stream);
 }
 
-const send = (command) => state.stream?.send(command);
+const send = (command) => commands.send(command);
 const setParams = (changes) => send({ type: "set", params: changes });
 
 async function loadHeldout(key) {
