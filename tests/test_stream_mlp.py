@@ -81,6 +81,7 @@ def test_a_pause_after_a_light_frame_sends_the_full_picture_of_where_it_stopped(
         ws.send_json({"type": "play"})
         frames = [until(ws, "frame") for _ in range(3)]
         assert "neurons" not in frames[-1]["grids"] and "probabilities" not in frames[-1]["grids"]
+        assert "diagnosis" not in frames[-1] and "history" not in frames[-1]  # the page keeps its last
         ws.send_json({"type": "pause"})
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and (  # the player stopped and its messages went out
@@ -92,6 +93,7 @@ def test_a_pause_after_a_light_frame_sends_the_full_picture_of_where_it_stopped(
             last = msg if msg["type"] == "frame" else last
         assert last is not None, "no frame after the pause"
         assert len(last["grids"]["neurons"][0]) == 3 and len(last["grids"]["probabilities"]) == 3
+        assert last["diagnosis"]["grad_norms"] and last["history"]["epochs"]
         assert last["step"] == session.runner.trainer.step_count
     finally:
         ws.__exit__(None, None, None)

@@ -358,11 +358,12 @@ class MLPRunner:
         return snapshot(self.trainer, self.FRAME, self.view.res, self.view.neuron_res)
 
     def light_frame(self) -> dict[str, Any]:
-        """A frame while playing, three of every four: the output map, metrics, weights and
-        diagnosis, without what changes slowly or is drawn small (the features' and neurons'
-        thumbnails, each class's map, the loss history), which the page keeps from the last full
-        frame; its loss chart goes on from the metrics. A third of the bytes, less work."""
-        out = snapshot(self.trainer, ("metrics", "weights", "diagnosis"))
+        """A frame while playing, three of every four: the output map, metrics and weights,
+        without what changes slowly or is drawn small (the features' and neurons' thumbnails,
+        each class's map, the loss history, the diagnosis with its gradient norms: a forward and
+        backward pass over every training point), which the page keeps from the last full frame;
+        its loss chart goes on from the metrics. A third of the bytes, half the work."""
+        out = snapshot(self.trainer, ("metrics", "weights"))
         out["grids"] = output_grid_out(self.trainer, self.view.res)
         return out
 

@@ -143,14 +143,15 @@ function structureOf(config) {
 
 function onFrame(msg) {
   // While playing, three frames in four are light (app/labs/mlp/session.py light_frame): they
-  // bring the output map, metrics and weights; the thumbnails and the loss history stay those
-  // of the last full frame, and the chart goes on from the metrics.
+  // bring the output map, metrics and weights; the thumbnails, the diagnosis and the loss
+  // history stay those of the last full frame, and the chart goes on from the metrics.
   const prev = state.frame;
   if (prev?.grids && msg.grids && !msg.grids.neurons) {
     msg.grids = { ...prev.grids, ...msg.grids };
     msg.detailEpoch = prev.detailEpoch; // the thumbnails' epoch, behind while playing
   } else msg.detailEpoch = msg.epoch;
   if (!msg.history && prev?.history) msg.history = withPoint(prev.history, msg.metrics);
+  if (!msg.diagnosis && prev?.diagnosis) msg.diagnosis = prev.diagnosis;
   state.frame = msg;
   queueDraw();
 }
