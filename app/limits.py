@@ -250,14 +250,24 @@ _TOKEN = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 def browser_token(scope: Scope) -> str | None:
-    """The np_browser cookie's token when the request carries a well-formed one."""
+    """The browser's token when the request carries a well-formed one: the np_browser cookie,
+    else (a page in a third-party frame, whose cookie the browser does not keep) the
+    X-NP-Browser header its scripts send, or a WebSocket's `browser` query parameter."""
+    header = None
     for name, value in scope.get("headers", ()):
         if name == b"cookie":
             for part in value.decode("latin-1").split(";"):
                 k, _, v = part.strip().partition("=")
                 if k == BROWSER_COOKIE and _TOKEN.fullmatch(v):
                     return v
-    return None
+        elif name == b"x-np-browser":
+            header = value.decode("latin-1")
+    if header is None and scope.get("type") == "websocket":
+        for part in scope.get("query_string", b"").decode("latin-1").split("&"):
+            k, _, v = part.partition("=")
+            if k == "browser":
+                header = v
+    return header if header is not None and _TOKEN.fullmatch(header) else None
 
 
 def new_browser_token() -> str:
@@ -386,7 +396,9 @@ class RequestLimits:
             token = new_browser_token()
             send = with_browser_cookie(send, token)
         key = clients.key(scope, token)
-        scope.setdefault("state", {})["client"] = key
+        state = scope.setdefault("state", {})
+        state["client"] = key
+        state["browser"] = token or browser_token(scope)  # a page hands it to its scripts
         length = content_length(scope)
         too_large = length is not None and length > settings.max_body_bytes
         wait = clients.charge(key, 0 if too_large else length or 0)

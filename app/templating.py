@@ -52,6 +52,8 @@ def render(request: Request, name: str, lab: str | None = None, **context: Any) 
         "view_query": view_query(view),
         "lab_presets": presets.for_lab(lab) if lab else [],
         "preset": request.query_params.get("preset", ""),
+        # the browser's token (app/limits.py), for scripts of a page framed by another site
+        "browser_token": request.scope.get("state", {}).get("browser") or "",
     }
     ctx.update(context)
     return templates.TemplateResponse(request, name, ctx)

@@ -316,3 +316,25 @@ def test_405_names_every_method_of_the_path(client):
     assert r.status_code == 405 and r.headers["allow"] == "GET"
     r = client.put("/openapi.json")  # a path the OpenAPI does not describe keeps Starlette's answer
     assert r.status_code == 405 and r.headers["allow"] in ("GET", "GET, HEAD")
+
+
+def test_a_framed_page_without_its_cookie_is_still_its_browser(client_with):
+    """A lab in slides from another site: the browser keeps no cookie for it, so the page hands
+    its scripts the token (a meta tag) and they send it as X-NP-Browser, sockets as ?browser=."""
+    c = client_with(client_quota_per_second=0.01, client_quota_burst=3, max_streams_per_client=1)
+    page = c.get("/embed/mlp", headers={"Accept": "text/html"}, follow_redirects=True)
+    token = page.cookies.get("np_browser") or next(iter(c.cookies.values()))
+    assert f'<meta name="np-browser" content="{token}">' in page.text
+    c.cookies.clear()  # what a third-party frame is left with
+    framed = {"X-NP-Browser": token}
+    assert [c.get("/api/v1/datasets", headers=framed).status_code for _ in range(3)][-1] == 429
+    assert c.get("/api/v1/datasets").status_code == 200  # the address is another client
+    assert c.get("/api/v1/datasets", headers={"X-NP-Browser": "short"}).status_code == 200  # not a token
+    c2 = client_with(max_streams_per_client=1)
+    sid = c2.post(MLP, json={}).json()["id"]
+    with c2.websocket_connect(f"{MLP}/{sid}/stream?browser={token}") as ws:
+        assert ws.receive_json()["type"] in ("config", "frame", "status")
+        with c2.websocket_connect(f"{MLP}/{sid}/stream") as other:  # the address: a client of its own
+            assert other.receive_json()["type"] in ("config", "frame", "status")
+        with c2.websocket_connect(f"{MLP}/{sid}/stream?browser={token}") as second:  # the same browser
+            assert second.receive_json()["code"] == "too_many_streams"

@@ -18,9 +18,25 @@
 import { hideConnection, showConnection } from "./connection.js";
 import { describeError } from "./errors.js";
 
+// The browser's token (app/limits.py): the server knows a browser by its np_browser cookie, but
+// a lab framed by slides from another site cannot keep that cookie, so the page's own requests
+// and sockets carry the token the page was served with.
+const BROWSER = document.querySelector('meta[name="np-browser"]')?.content || "";
+if (BROWSER && !window.npBrowserFetch) {
+  const own = window.fetch.bind(window);
+  window.npBrowserFetch = own;
+  window.fetch = (input, init = {}) => {
+    if (typeof input !== "string" || !input.startsWith("/") || input.startsWith("//")) return own(input, init);
+    const headers = new Headers(init.headers || {});
+    headers.set("X-NP-Browser", BROWSER);
+    return own(input, { ...init, headers });
+  };
+}
+
 export function wsURL(path) {
   const proto = location.protocol === "https:" ? "wss:" : "ws:";
-  return `${proto}//${location.host}${path}`;
+  const browser = BROWSER ? `${path.includes("?") ? "&" : "?"}browser=${encodeURIComponent(BROWSER)}` : "";
+  return `${proto}//${location.host}${path}${browser}`;
 }
 
 const GONE = 4404; // the server has no such session (restarted, deleted, or evicted when idle)
