@@ -315,7 +315,7 @@ def test_405_names_every_method_of_the_path(client):
     r = client.delete("/api/v1/datasets")
     assert r.status_code == 405 and r.headers["allow"] == "GET"
     r = client.put("/openapi.json")  # a path the OpenAPI does not describe keeps Starlette's answer
-    assert r.status_code == 405 and r.headers["allow"] in ("GET", "GET, HEAD")
+    assert r.status_code == 405 and "GET" in {m.strip() for m in r.headers["allow"].split(",")}
 
 
 def test_a_framed_page_without_its_cookie_is_still_its_browser(client_with):
