@@ -25,6 +25,7 @@ import time  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from bench.timing import best_rates  # noqa: E402
 from engine import optimizers  # noqa: E402
 from engine.image_trainer import ImageConfig, ImageTrainer  # noqa: E402
 from engine.nn import softmax_cross_entropy  # noqa: E402
@@ -35,25 +36,6 @@ except ImportError:  # torch is optional: its lines are skipped
     torch = None
 
 BATCH = 32
-
-
-def rate(fn, seconds=0.4):
-    """Calls per second of fn over about `seconds` (after one warm-up call)."""
-    fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        fn()
-        n += 1
-    return n / (time.perf_counter() - start)
-
-
-def best_rates(*fns, rounds=5):
-    """Best of `rounds` interleaved measurements: load from others hits every side alike."""
-    best = [0.0] * len(fns)
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            best[i] = max(best[i], rate(fn))
-    return best
 
 
 def batches(trainer: ImageTrainer):

@@ -20,10 +20,11 @@ THREADS = os.environ.setdefault("BENCH_THREADS", "1")
 for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(var, THREADS)  # before NumPy loads its BLAS
 
-import time  # noqa: E402
+import functools  # noqa: E402
 
 import numpy as np  # noqa: E402
 
+from bench import timing  # noqa: E402
 from engine import contrastive, optimizers, views  # noqa: E402
 from engine.contrastive_trainer import ContrastiveConfig, ContrastiveTrainer, build_networks  # noqa: E402
 from engine.nn import Dense, softmax_cross_entropy  # noqa: E402
@@ -31,23 +32,7 @@ from engine.nn import Dense, softmax_cross_entropy  # noqa: E402
 N = 32
 
 
-def rate(fn, seconds=0.5):
-    """Calls per second of fn over about `seconds` (after one warm-up call)."""
-    fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        fn()
-        n += 1
-    return n / (time.perf_counter() - start)
-
-
-def best_rates(*fns, rounds=5):
-    """Best of `rounds` interleaved measurements: load from others hits every side alike."""
-    best = [0.0] * len(fns)
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            best[i] = max(best[i], rate(fn))
-    return best
+best_rates = functools.partial(timing.best_rates, seconds=0.5)
 
 
 def supervised_step(trainer: ContrastiveTrainer):

@@ -9,12 +9,13 @@ grid (target ratio ≤ 1.5). Run: python -m bench.engine
 
 from __future__ import annotations
 
-import time
+import functools
 
 import numpy as np
 
 from app.labs.mlp.session import MLPConfigIn, MLPRunner
 from app.settings import Settings
+from bench import timing
 from engine.trainer import MLPConfig, Trainer
 
 
@@ -55,24 +56,7 @@ def hand_grid(Ws, bs, res):
     return outs
 
 
-def rate(fn, seconds=0.3):
-    """Calls per second of fn over about `seconds` (after one warm-up call)."""
-    fn()
-    n, start = 0, time.perf_counter()
-    while time.perf_counter() - start < seconds:
-        fn()
-        n += 1
-    return n / (time.perf_counter() - start)
-
-
-def best_rates(*fns, rounds=5):
-    """The best of `rounds` interleaved measurements of each fn: load on the machine
-    then hits both sides alike instead of whichever ran during it."""
-    best = [0.0] * len(fns)
-    for _ in range(rounds):
-        for i, fn in enumerate(fns):
-            best[i] = max(best[i], rate(fn))
-    return best
+best_rates = functools.partial(timing.best_rates, seconds=0.3)  # short: a frame is quick
 
 
 def bench(name: str, hidden: tuple[int, ...]) -> None:
