@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import importlib
 import pkgutil
+import threading
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -19,6 +20,7 @@ from app.sessions import SessionStore, release_memory
 from app.settings import Settings, get_settings
 from app.templating import ROOT
 from app.work import Work
+from engine import fused
 
 
 @contextlib.asynccontextmanager
@@ -42,6 +44,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await asyncio.to_thread(release_memory)
 
     task = asyncio.create_task(evict_forever())
+    if settings.compiled:  # compile the MLP's loop (or load numba's cache) before the first student
+        threading.Thread(target=fused.warm, name="compile", daemon=True).start()
     try:
         yield
     finally:

@@ -1,8 +1,10 @@
 """Engine speed against hand-vectorized NumPy of the same maths, measured in one process.
 
 Prints, for the TF Playground default (spiral, 2-4-2-1 tanh, batch 10, lr 0.03, 250 training
-points) and for 6 hidden layers of 8: epochs/s of the engine's Trainer, epochs/s of a plain
-hand-written loop, their ratio (target ≥ 0.8), and the time of a full frame (one epoch +
+points) and for 6 hidden layers of 8: epochs/s of the engine's Trainer with its NumPy updates,
+epochs/s of a plain hand-written NumPy loop, their ratio (target ≥ 0.8); epochs/s of the
+compiled loop (engine.fused, the default) and its ratio to the NumPy engine (what it must pay
+for numba: ≥ 2); and the time of a full frame (one epoch +
 train/test loss + 100×100 output grid + all neuron grids) against the hand-written epoch +
 grid (target ratio ≤ 1.5). Run: python -m bench.engine
 """
@@ -61,12 +63,14 @@ best_rates = functools.partial(timing.best_rates, seconds=0.3)  # short: a frame
 
 def bench(name: str, hidden: tuple[int, ...]) -> None:
     cfg = MLPConfig(dataset="spiral", hidden=hidden, activation="tanh", lr=0.03, batch_size=10)
-    trainer = Trainer(cfg)
+    trainer = Trainer(cfg, compiled=False)
+    compiled = Trainer(cfg)
     X, T, Ws, bs = hand_setup(cfg, trainer)
     rng = np.random.default_rng(0)
 
-    engine_eps, hand_eps = best_rates(
-        lambda: trainer.run_epochs(1), lambda: hand_epoch(X, T, Ws, bs, 0.03, 10, rng)
+    engine_eps, hand_eps, compiled_eps = best_rates(
+        lambda: trainer.run_epochs(1), lambda: hand_epoch(X, T, Ws, bs, 0.03, 10, rng),
+        lambda: compiled.run_epochs(1),
     )
 
     def engine_frame():
@@ -79,15 +83,17 @@ def bench(name: str, hidden: tuple[int, ...]) -> None:
         hand_grid(Ws, bs, 100)
 
     engine_fps, hand_fps = best_rates(engine_frame, hand_frame)
-    runner = MLPRunner(MLPConfigIn(dataset="spiral", hidden=list(hidden)), Settings())
+    runner = MLPRunner(MLPConfigIn(dataset="spiral", hidden=list(hidden)), Settings())  # compiled
 
     def served_frame():
         runner.advance(runner.trainer.batches_per_epoch)
         runner.frame()
 
     (served_fps,) = best_rates(served_frame, rounds=2)
-    print(f"{name}: engine {engine_eps:8.0f} epochs/s | hand NumPy {hand_eps:8.0f} epochs/s | "
+    print(f"{name}: engine (NumPy) {engine_eps:8.0f} epochs/s | hand NumPy {hand_eps:8.0f} epochs/s | "
           f"ratio {engine_eps / hand_eps:4.2f} (target ≥ 0.8)")
+    print(f"{name}: engine (compiled) {compiled_eps:8.0f} epochs/s | ratio to the NumPy engine "
+          f"{compiled_eps / engine_eps:4.2f} (target ≥ 2)")
     print(f"{name}: full frame engine {1000 / engine_fps:6.2f} ms | "
           f"hand epoch+grid {1000 / hand_fps:6.2f} ms | "
           f"ratio {hand_fps / engine_fps:4.2f} (target ≤ 1.5) | served frame incl. encoding "

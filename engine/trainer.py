@@ -8,12 +8,17 @@ the train/test loss and accuracy; `diagnosis()` what holds the run back (engine.
 `grids(res)` the output and every neuron over the input plane. A NaN or inf stops training
 and sets `diverged`.
 
+The updates run in engine.fused's compiled loop when it covers the configuration (and
+`compiled` is on): the same maths as the NumPy engine, tested against it; `trace` is then worked
+out by the NumPy engine when read, from the weights before the last update.
+
 Points given as `added` (clicked into the plot) always train: they join the training set after
 the split, and changing them mid-run keeps the weights, the epoch and the history.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 from dataclasses import dataclass, field, fields, replace
@@ -21,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from engine import datasets, diagnosis, features, losses, optimizers
+from engine import datasets, diagnosis, features, fused, losses, optimizers
 from engine.mlp import MLP, Trace, check_parameters
 
 Array = np.ndarray
@@ -110,8 +115,9 @@ class History:
 
 
 class Trainer:
-    def __init__(self, config: MLPConfig) -> None:
+    def __init__(self, config: MLPConfig, compiled: bool = True) -> None:
         self.config = config
+        self.compiled = compiled  # run updates in engine.fused where it covers the configuration
         self._build()
 
     # ----- construction -------------------------------------------------------------------
@@ -130,6 +136,9 @@ class Trainer:
         self.T_test = self._targets(self.y_test)
         self._training_set()
         self.model = MLP(c.sizes, c.activation, c.output_activation, c.init, self.rng)
+        self._layout = fused.Layout(c.sizes)
+        self._before = np.zeros(self._layout.size)  # θ before the last compiled update
+        self._trace_due = False  # the last update ran compiled: `trace` works it out when read
         self.optimizer = optimizers.make(
             c.optimizer, self.model.parameters(), lr=c.lr, **dict(c.optimizer_params)
         )
@@ -168,6 +177,7 @@ class Trainer:
         self._perm = self.rng.permutation(len(self.F_train))
         self._F_epoch = self.F_train[self._perm]
         self._T_epoch = self.T_train[self._perm]
+        self._T_rows = None  # the targets as float rows, for the compiled loop (made when needed)
 
     def reset(self) -> None:
         """Start over from the config's seed: same data, same initial weights."""
@@ -209,8 +219,61 @@ class Trainer:
         bs, n_train = c.batch_size, len(self.F_train)
         ran = 0
         with np.errstate(all="ignore"):  # a diverging run becomes a state, not warnings
+            if self.runs_compiled:
+                return self._compiled_steps(n, c, bs, n_train)
             ran = self._steps(n, c, model, opt, bs, n_train)
         return ran
+
+    @property
+    def runs_compiled(self) -> bool:
+        """Whether updates run in engine.fused's compiled loop (else the NumPy engine's)."""
+        c, n_train = self.config, len(self.F_train)
+        work = min(c.batch_size, n_train) * sum(a * b for a, b in itertools.pairwise(c.sizes))
+        return (self.compiled and n_train > 0 and fused.supported(
+            c.activation, c.output_activation, c.resolved_loss, c.regularization, self.optimizer.name,
+            work))
+
+    def _compiled_steps(self, n: int, c: MLPConfig, bs: int, n_train: int) -> int:
+        """_steps through engine.fused: the same updates, epochs, records and divergence."""
+        ran = 0
+        while ran < n and not self.diverged:
+            if self._T_rows is None:
+                self._T_rows = np.ascontiguousarray(self._T_epoch, dtype=np.float64).reshape(n_train, -1)
+            k, pos, _, diverged = fused.train(
+                self._layout, self.optimizer.params, self.optimizer, self._before, self._F_epoch,
+                self._T_rows, self._pos, n - ran, bs, c.activation, c.output_activation,
+                c.resolved_loss, c.regularization, c.reg_rate)
+            ran += k
+            self.step_count += k
+            self._trace, self._trace_due = None, True
+            self.trace_rows = self._perm[pos - bs : pos]
+            self.diverged = self.diverged or diverged
+            self._pos = pos
+            if pos >= n_train:
+                self._pos = 0
+                self.epoch += 1
+                self._shuffle()
+                self._record()
+        return ran
+
+    @property
+    def trace(self) -> Trace | None:
+        """The last update's forward and backward pass (None before the first update)."""
+        if self._trace is None and self._trace_due:
+            c, rows = self.config, self.trace_rows
+            before = copy.copy(self.model)  # the network as the last update found it
+            params = [np.empty_like(p) for p in self.model.parameters()]
+            fused.unpack(self._before, params)
+            before.W, before.b = params[0::2], params[1::2]
+            with np.errstate(all="ignore"):
+                self._trace = before.loss_and_grads(self.F_train[rows], self.T_train[rows],
+                                                    c.resolved_loss, c.regularization, c.reg_rate)
+            self._trace_due = False
+        return self._trace
+
+    @trace.setter
+    def trace(self, value: Trace | None) -> None:
+        self._trace, self._trace_due = value, False
 
     def _steps(self, n: int, c: MLPConfig, model: MLP, opt: optimizers.Optimizer, bs: int,
                n_train: int) -> int:

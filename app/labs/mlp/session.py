@@ -341,7 +341,7 @@ class MLPRunner:
     def __init__(self, cfg: MLPConfigIn, settings: Settings) -> None:
         self.cfg = cfg
         self.settings = settings
-        self.trainer = Trainer(cfg.to_engine())
+        self.trainer = Trainer(cfg.to_engine(), settings.compiled)
         self.view = FrameOptions(res=min(100, settings.max_grid), neuron_res=min(20, settings.max_grid))
 
     def advance(self, n: int) -> int:
