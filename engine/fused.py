@@ -20,6 +20,7 @@ layout; W[l][i, j] is θ[w_at[l] + i·n_out + j], b[l][j] is θ[b_at[l] + j].
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -64,7 +65,7 @@ def supported(activation: str, output_activation: str, loss: str, regularization
             and work <= MOST_WORK)
 
 
-def _jit(fn):  # noqa: ANN001, ANN202 - a decorator
+def _jit(fn):
     if numba is None:  # pragma: no cover
         return fn
     return numba.njit(cache=True, nogil=True, error_model="numpy")(fn)
@@ -130,7 +131,7 @@ def _der(kind: int, z: float, a: float) -> float:
 
 @_jit
 def _train(theta, state, before, sizes, w_at, b_at, F, T, pos, n, bs, hidden, out, loss, reg,
-           reg_rate, opt, h, t):  # noqa: ANN001, ANN202 - numba infers the types
+           reg_rate, opt, h, t):  # numba infers the types
     """Up to n mini-batch updates from row `pos` of the epoch's shuffled F, T, stopping at the
     epoch's end or after a non-finite loss. `before` receives θ as it was before the last
     update (for the trace). Returns (updates run, new pos, new t, last loss, diverged)."""
@@ -146,7 +147,8 @@ def _train(theta, state, before, sizes, w_at, b_at, F, T, pos, n, bs, hidden, ou
     Dp = np.empty((rows, width))
     g = np.empty_like(theta)
     lr, wd, mom, damp, nesterov = h[0], h[1], h[2], h[3], h[4] != 0.0
-    lr_decay, eps, alpha, centered, beta1, beta2, amsgrad = h[5], h[6], h[7], h[8] != 0.0, h[9], h[10], h[11] != 0.0
+    lr_decay, eps, alpha, centered = h[5], h[6], h[7], h[8] != 0.0
+    beta1, beta2, amsgrad = h[9], h[10], h[11] != 0.0
     ran = 0
     value = 0.0
     diverged = False
@@ -295,7 +297,7 @@ class Layout:
     def __init__(self, sizes: list[int]) -> None:
         self.sizes = np.asarray(sizes, dtype=np.int64)
         w_at, b_at, at = [], [], 0
-        for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):
+        for n_in, n_out in itertools.pairwise(sizes):
             w_at.append(at)
             at += n_in * n_out
             b_at.append(at)
