@@ -467,17 +467,23 @@ class RequestLimits:
             with work.wanting(key) if work is not None else nullcontext():
                 await turn.acquire()
                 try:
-                    if await self._shape_ok(scope, body, receive, send, settings):
-                        loops = getattr(scope["app"].state, "api_loops", None)
-                        if loops is not None:  # validation, the work and the answer off this loop
-                            await loops.run(_Replayed(self.app, body), scope, receive, send_then_release)
-                        else:
-                            await self.app(scope, _replay(body, receive), send_then_release)
+                    with work.running(key) if work is not None else nullcontext():
+                        await self._serve(scope, body, receive, send_then_release, settings)
                 finally:
                     release()
         finally:
             CLIENT.reset(token)
             client.waiting -= 1
+
+    async def _serve(self, scope: Scope, body: bytes, receive: Receive, send: Send,
+                     settings: Settings) -> None:
+        """The request, once it is its client's turn: its shape checked, then the app."""
+        if await self._shape_ok(scope, body, receive, send, settings):
+            loops = getattr(scope["app"].state, "api_loops", None)
+            if loops is not None:  # validation, the work and the answer off this loop
+                await loops.run(_Replayed(self.app, body), scope, receive, send)
+            else:
+                await self.app(scope, _replay(body, receive), send)
 
     async def _too_large(self, scope: Scope, receive: Receive, send: Send, settings: Settings) -> None:
         msg = (f"the body is larger than {settings.max_body_bytes} bytes (NP_MAX_BODY_BYTES); send less, "

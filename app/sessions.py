@@ -86,6 +86,7 @@ class Session:
     subscribers: set[Any] = field(default_factory=set)
     player: Any = None  # the asyncio task that plays it (app.streaming)
     journal_sent: int = -1  # the journal version its pages were sent last
+    chunk: int = 1  # units its work runs per call, as app.work.run_chunked last found them
 
     def touch(self) -> None:
         self.last_used = time.monotonic()

@@ -262,7 +262,8 @@ def _advance_slice(session: Session, n: int, client: str, only_playing: bool) ->
         return session.runner.done or (only_playing and not session.playing)
 
     with session.lock:
-        return run_chunked(session.runner.advance, n, client=client, seconds=SLICE_SECONDS, stop=stop)
+        return run_chunked(session.runner.advance, n, client=client, seconds=SLICE_SECONDS, stop=stop,
+                           pace=session)
 
 
 def frame_job(session: Session, text: bool = True, binary: bool = False, light: bool = False) -> Frame:
@@ -334,10 +335,8 @@ def check_frame(frame: Frame, settings: Settings) -> Frame:
 async def advance(work: Work, client: str, session: Session, n: int, only_playing: bool = False) -> int:
     """Run n units in slices, each a job in the client's turn, giving lighter clients the CPU
     when they want it; stops early once the runner is done (or, playing, once paused)."""
-    loop = asyncio.get_running_loop()
     done = 0
     while done < n:
-        started = loop.time()
         ran, why = await work.run(client, _advance_slice, session, n - done, client, only_playing)
         done += ran
         if why in ("finished", "stopped"):
@@ -345,7 +344,7 @@ async def advance(work: Work, client: str, session: Session, n: int, only_playin
         if why == "yield":
             await work.step_aside(client)
         elif done < n:
-            await work.rest(client, loop.time() - started)
+            await work.rest(client, work.job_seconds(client))
     return done
 
 
@@ -365,17 +364,17 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
                 played += 1
                 planned = left = frame_steps(session, settings)
                 frame = None
-                working = loop.time()
+                worked = 0.0  # how long the jobs ran (not how long they waited for a thread)
                 while frame is None and session.playing:  # a frame's steps and the frame: one job
                     ran, why, frame = await work.run(client, _play_job, session, client, left,
                                                      *forms(session), light)
+                    worked += work.job_seconds(client)
                     left -= ran
                     if why == "yield":
                         await work.step_aside(client)
                 if frame is None or not session.playing:  # paused while it ran
                     stale = stale or left < planned
                     break
-                worked = loop.time() - working
                 text = check_frame(frame, settings)
                 done = bool(session.runner.done)
                 if done:

@@ -57,7 +57,10 @@ class Work:
         self._wanting: Counter[str] = Counter()  # jobs and requests of a client waiting or running
         self._busy_since: dict[str, float] = {}
         self._idle_since: dict[str, float] = {}
-        self._last_busy: dict[str, float] = {}  # how long a client's last busy spell lasted
+        self._last_busy: dict[str, float] = {}  # how long a client's last busy spell ran
+        self._ran: dict[str, float] = {}  # seconds a client's work ran in its current busy spell
+        self._running: dict[str, tuple[float, int]] = {}  # since when a client's work runs, nesting
+        self._job: dict[str, float] = {}  # how long a client's last job ran
         Work.current = self
 
     # ----- who is busy, since when -------------------------------------------------------------
@@ -66,12 +69,15 @@ class Work:
         """Mark that `client` waits for or runs work (a job or a request) while the block runs.
 
         A client is *busy* from when it starts wanting until it has wanted nothing for GAP
-        seconds: a page playing a small network is busy a few ms each frame, a client training
-        a large network is busy for as long as it trains."""
+        seconds, and how busy is how long its work *ran* in that spell (`running`), not how long
+        it waited for a thread: a page playing a small network runs a few ms each frame however
+        long a full hall keeps it waiting; a client training a large network runs for as long as
+        it trains."""
         with self._lock:
             now = time.monotonic()
             if not self._wanting[client] and now - self._idle_since.get(client, -math.inf) > GAP:
                 self._busy_since[client] = now
+                self._ran[client] = 0.0
             self._wanting[client] += 1
         try:
             yield
@@ -82,33 +88,62 @@ class Work:
                     del self._wanting[client]
                     now = time.monotonic()
                     self._idle_since[client] = now
-                    self._last_busy[client] = now - self._busy_since.get(client, now)
+                    self._last_busy[client] = self._busy(client, now)
                     if len(self._idle_since) > 4096:
                         self._forget_idle()
+
+    @contextlib.contextmanager
+    def running(self, client: str) -> Iterator[None]:
+        """Mark that `client`'s work runs (inside `wanting`): a job on a work thread, or a request
+        once it has its turn."""
+        with self._lock:
+            since, depth = self._running.get(client, (time.monotonic(), 0))
+            self._running[client] = (since, depth + 1)
+        try:
+            yield
+        finally:
+            with self._lock:
+                since, depth = self._running.pop(client)
+                if depth > 1:
+                    self._running[client] = (since, depth - 1)
+                else:
+                    took = time.monotonic() - since
+                    self._ran[client] = self._ran.get(client, 0.0) + took
+                    self._job[client] = took
+
+    def job_seconds(self, client: str) -> float:
+        """How long `client`'s last job ran (a client runs one job at a time)."""
+        with self._lock:
+            return self._job.get(client, 0.0)
+
+    def _busy(self, client: str, now: float) -> float:
+        """Seconds `client`'s work has run in its busy spell (under the lock)."""
+        since = self._running.get(client)
+        return self._ran.get(client, 0.0) + (now - since[0] if since is not None else 0.0)
 
     def _forget_idle(self) -> None:
         old = time.monotonic() - 10 * GAP
         for c in [c for c, t in self._idle_since.items() if t < old and c not in self._wanting]:
-            self._idle_since.pop(c, None)
-            self._busy_since.pop(c, None)
-            self._last_busy.pop(c, None)
+            for table in (self._idle_since, self._busy_since, self._last_busy, self._ran, self._job):
+                table.pop(c, None)
 
     def should_yield(self, client: str) -> bool:
-        """True when `client` has been busy longer than SHORT and another client's short work
-        (busy for less than SHORT) wants to run: long work steps aside for short work."""
+        """True when `client`'s work has run longer than SHORT in its busy spell and another
+        client's short work (run less than SHORT) wants to run: long work steps aside for short."""
         with self._lock:
             now = time.monotonic()
-            if now - self._busy_since.get(client, now) < SHORT:
+            if self._busy(client, now) < SHORT:
                 return False
-            return any(c != client and now - self._busy_since.get(c, now) < SHORT for c in self._wanting)
+            return any(c != client and self._busy(c, now) < SHORT for c in self._wanting)
 
     def shares(self, client: str) -> bool:
-        """True when `client` has been busy longer than SHORT while another client does short
-        work again and again (a page playing: busy a few ms each frame, within the last LATELY s).
-        Long work then rests SHARE times as long as it ran, so the short work finds the CPU free."""
+        """True when `client`'s work has run longer than SHORT in its busy spell while another
+        client does short work again and again (a page playing: a few ms each frame, within the
+        last LATELY s). Long work then rests SHARE times as long as it ran, so the short work
+        finds the CPU free."""
         with self._lock:
             now = time.monotonic()
-            if now - self._busy_since.get(client, now) < SHORT:
+            if self._busy(client, now) < SHORT:
                 return False
             for c, idle in self._idle_since.items():
                 if c != client and now - idle < LATELY and self._last_busy.get(c, SHORT) < SHORT:
@@ -135,8 +170,12 @@ class Work:
                 self._free.release()
                 turn.release()
 
+            def job() -> T:
+                with self.running(client):
+                    return fn(*args)
+
             try:
-                future = self._executor.submit(fn, *args)
+                future = self._executor.submit(job)
             except BaseException:
                 release()
                 raise
@@ -174,8 +213,10 @@ def in_request(step: Callable[[int], int], n: int) -> int:
 
 def run_chunked(step: Callable[[int], int], n: int, *, client: str | None = None,
                 seconds: float = math.inf, stop: Callable[[], bool] | None = None,
-                pause: bool = False) -> tuple[int, str]:
+                pause: bool = False, pace: Any = None) -> tuple[int, str]:
     """Run n units as step(k) calls of about CHUNK_SECONDS each; step returns how many ran.
+    `pace` (a session) remembers the size of those calls in its `chunk` from one run to the next:
+    a page playing starts where its last frame left off instead of at one unit a call.
 
     Returns (units run, why it ended): "done" (all n), "finished" (step ran fewer: the run is
     over), "stopped" (stop() said so), "time" (`seconds` passed) or "yield" (a lighter client
@@ -183,7 +224,7 @@ def run_chunked(step: Callable[[int], int], n: int, *, client: str | None = None
     for work in a request's own thread, which has no job to end."""
     work = Work.current
     started = time.monotonic()
-    ran, chunk = 0, 1
+    ran, chunk = 0, max(1, pace.chunk) if pace is not None else 1
     while ran < n:
         if stop is not None and stop():
             return ran, "stopped"
@@ -194,10 +235,12 @@ def run_chunked(step: Callable[[int], int], n: int, *, client: str | None = None
         ran += did
         if did < k:
             return ran, "finished"
-        if took < CHUNK_SECONDS / 2:
+        if took < CHUNK_SECONDS / 2 and k == chunk:
             chunk *= 2
         elif took > 2 * CHUNK_SECONDS and chunk > 1:
             chunk //= 2
+        if pace is not None:
+            pace.chunk = chunk
         if time.monotonic() - started > seconds:
             return ran, "time"
         if work is not None and client is not None:

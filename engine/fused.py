@@ -334,7 +334,9 @@ def train(layout: Layout, params: list[Array], optimizer: object, before: Array,
     Returns (updates run, new pos, last batch loss, diverged); the optimizer's t advances."""
     name = optimizer.name  # type: ignore[attr-defined]
     theta = pack(params, np.empty(layout.size))
-    rows = [[s[k] for s in optimizer.state] for k in STATE[name]]  # type: ignore[attr-defined]
+    plain = _OPT_CODE[name] == 0 and not optimizer.momentum  # type: ignore[attr-defined]
+    names = () if plain else STATE[name]  # plain SGD reads no state
+    rows = [[s[k] for s in optimizer.state] for k in names]  # type: ignore[attr-defined]
     state = np.empty((len(rows), layout.size))
     for r, arrays in enumerate(rows):
         pack(arrays, state[r])
