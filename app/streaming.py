@@ -266,26 +266,28 @@ def _advance_slice(session: Session, n: int, client: str, only_playing: bool) ->
                            pace=session)
 
 
-def frame_job(session: Session, text: bool = True, binary: bool = False, light: bool = False) -> Frame:
-    """The session's current frame, rendered and encoded in the forms asked for (a job). A
-    `light` frame is the runner's `light_frame()` when it has one: the slow-changing detail
-    (thumbnails, history) left out, the page keeping the last it got."""
+def frame_job(session: Session, text: bool = True, binary: bool = False, kind: str = "full") -> Frame:
+    """The session's current frame, rendered and encoded in the forms asked for (a job). While
+    playing, a "light" frame is the runner's `light_frame()` when it has one (the slow-changing
+    detail, thumbnails and history, left out: the page keeps the last it got) and a "detail"
+    frame its `detail_frame()` (everything, the slowest part perhaps from a few frames ago);
+    otherwise, and for "full", its `frame()`."""
     with session.lock:
-        render = getattr(session.runner, "light_frame", None) if light else None
+        render = getattr(session.runner, f"{kind}_frame", None) if kind != "full" else None
         frame = render() if render is not None else session.runner.frame()
         units = session.runner.units
     return Frame({"type": "frame", "units": units, **frame}, text, binary)
 
 
 def _play_job(session: Session, client: str, n: int, text: bool, binary: bool,
-              light: bool) -> tuple[int, str, Frame | None]:
+              kind: str) -> tuple[int, str, Frame | None]:
     """Up to n units of a playing session and, once they ran (or the run is over), its frame, in
     one job: (units run, why the units stopped as app.work.run_chunked says, the frame or None
     when units are left or it was paused)."""
     ran, why = _advance_slice(session, n, client, True)
     if why in ("time", "yield") or not session.playing:
         return ran, why, None
-    return ran, why, frame_job(session, text, binary, light)
+    return ran, why, frame_job(session, text, binary, kind)
 
 
 def frame_text(session: Session) -> str:
@@ -352,22 +354,23 @@ async def advance(work: Work, client: str, session: Session, n: int, only_playin
 async def _play(session: Session, settings: Settings, work: Work, client: str) -> None:
     loop = asyncio.get_running_loop()
     played = 0
-    # The pages' picture is behind the run: the last frame left out the slow-changing detail, or
-    # steps ran after it (paused while they ran). Once stopped, a full frame brings it up to date.
+    # The pages' picture is behind the run: the frames played left out or reused the slow-changing
+    # detail, or steps ran after the last (paused while they ran). Once stopped, a full frame
+    # brings it up to date.
     stale = False
-    has_light = callable(getattr(session.runner, "light_frame", None))
+    lighter = any(callable(getattr(session.runner, f"{kind}_frame", None)) for kind in ("light", "detail"))
     try:
         while True:
             while session.playing:
                 started = loop.time()
-                light = played % DETAIL_EVERY != 0
+                kind = "light" if played % DETAIL_EVERY else "detail"
                 played += 1
                 planned = left = frame_steps(session, settings)
                 frame = None
                 worked = 0.0  # how long the jobs ran (not how long they waited for a thread)
                 while frame is None and session.playing:  # a frame's steps and the frame: one job
                     ran, why, frame = await work.run(client, _play_job, session, client, left,
-                                                     *forms(session), light)
+                                                     *forms(session), kind)
                     worked += work.job_seconds(client)
                     left -= ran
                     if why == "yield":
@@ -381,7 +384,7 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
                     session.playing = False
                 session.touch()
                 broadcast(session, text)
-                stale = light and has_light
+                stale = lighter
                 await send_journal_if_changed(work, client, session)
                 if done:
                     broadcast(session, status_message(session))

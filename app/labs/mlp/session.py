@@ -337,12 +337,15 @@ class MLPRunner:
     """A playground session: the trainer, the config it came from, and frame options."""
 
     FRAME = ("metrics", "weights", "grids", "history", "diagnosis")
+    DIAGNOSE_EVERY = 4  # detail frames: about twice a second at the frame-rate cap
 
     def __init__(self, cfg: MLPConfigIn, settings: Settings) -> None:
         self.cfg = cfg
         self.settings = settings
         self.trainer = Trainer(cfg.to_engine(), settings.compiled)
         self.view = FrameOptions(res=min(100, settings.max_grid), neuron_res=min(20, settings.max_grid))
+        self._diagnosis: dict[str, Any] | None = None  # the last detail frame's
+        self._details = 0
 
     def advance(self, n: int) -> int:
         return self.trainer.step(n)
@@ -353,9 +356,22 @@ class MLPRunner:
 
     def reset(self) -> None:
         self.trainer.reset()
+        self._diagnosis = None
 
     def frame(self) -> dict[str, Any]:
         return snapshot(self.trainer, self.FRAME, self.view.res, self.view.neuron_res)
+
+    def detail_frame(self) -> dict[str, Any]:
+        """A frame while playing, one in four (app.streaming.DETAIL_EVERY): everything, but the
+        diagnosis (a forward and backward pass over every training point) worked out again only
+        every DIAGNOSE_EVERY such frames; the others carry the last one. A pause brings a fresh one."""
+        out = snapshot(self.trainer, ("metrics", "weights", "grids", "history"), self.view.res,
+                       self.view.neuron_res)
+        if self._diagnosis is None or self._details % self.DIAGNOSE_EVERY == 0:
+            self._diagnosis = diagnosis_out(self.trainer)
+        self._details += 1
+        out["diagnosis"] = self._diagnosis
+        return out
 
     def light_frame(self) -> dict[str, Any]:
         """A frame while playing, three of every four: the output map, metrics and weights,
@@ -400,6 +416,7 @@ class MLPRunner:
         self.view = view
         self.cfg = cfg
         reset = self.trainer.update(**_changed(self.trainer.config, engine_cfg))
+        self._diagnosis = None  # a change may change what holds the run back
         if pairs is not None:
             self.trainer.set_weights(pairs)
         if saved is not None:
