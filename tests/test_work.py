@@ -1,0 +1,71 @@
+"""Sharing the work threads: how busy a client is counts how long its work ran, not how long it
+waited for a thread, so a full hall's pages stay "short" work however long they queue."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from types import SimpleNamespace
+
+from app.limits import Clients
+from app.settings import Settings
+from app.work import SHORT, Work, run_chunked
+
+
+def busy_for(seconds: float) -> str:
+    time.sleep(seconds)
+    return "done"
+
+
+def test_a_page_that_waited_long_for_the_thread_but_ran_briefly_is_short_work():
+    async def scenario() -> tuple[float, float, bool, bool]:
+        work = Work(Clients(Settings()), threads=1)
+        try:
+            heavy = asyncio.create_task(work.run("heavy", busy_for, 3 * SHORT))  # holds the only thread
+            await asyncio.sleep(0.01)
+            page = asyncio.create_task(work.run("page", busy_for, 0.002))  # queues behind it
+            await asyncio.sleep(2 * SHORT)
+            yields_while_page_waits = work.should_yield("heavy")
+            await asyncio.gather(heavy, page)
+            return (work.job_seconds("page"), work.job_seconds("heavy"), yields_while_page_waits,
+                    work.shares("heavy"))
+        finally:
+            work.close()
+
+    page_ran, heavy_ran, yielded, _ = asyncio.run(scenario())
+    assert page_ran < SHORT / 2  # its own 2 ms, not the ~150 ms it waited
+    assert heavy_ran >= 3 * SHORT
+    assert yielded  # the heavy client's work ran past SHORT while the page's short work waited
+
+
+def test_a_long_runner_shares_with_pages_that_played_lately_even_after_queueing():
+    async def scenario() -> bool:
+        work = Work(Clients(Settings()), threads=1)
+        try:
+            heavy = asyncio.create_task(work.run("heavy", busy_for, 2 * SHORT))
+            await asyncio.sleep(0.01)
+            await work.run("page", busy_for, 0.002)  # waited ~100 ms, ran 2 ms
+            await heavy
+            with work.wanting("heavy"), work.running("heavy"):
+                time.sleep(1.2 * SHORT)
+                return work.shares("heavy")
+        finally:
+            work.close()
+
+    assert asyncio.run(scenario())
+
+
+def test_run_chunked_remembers_its_chunk_size_in_the_session():
+    calls: list[int] = []
+
+    def step(k: int) -> int:
+        calls.append(k)
+        return k
+
+    session = SimpleNamespace(chunk=1)
+    assert run_chunked(step, 25, pace=session) == (25, "done")
+    first = list(calls)
+    calls.clear()
+    assert run_chunked(step, 25, pace=session) == (25, "done")
+    assert first[:4] == [1, 2, 4, 8] and len(calls) < len(first)
+    assert session.chunk >= 16
