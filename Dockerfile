@@ -18,8 +18,10 @@ COPY static ./static
 COPY presets ./presets
 COPY data ./data
 # /srv/links: where compose mounts the volume of short links every worker shares (owned by the
-# worker user so a new named volume starts writable).
-RUN pip install . && useradd --create-home --uid 10001 playground && \
+# worker user so a new named volume starts writable). The MLP's compiled loop is compiled here,
+# once, into numba's cache beside engine/fused.py, so a container starts with it ready.
+RUN pip install . && python -c "from engine import fused; fused.warm()" && \
+    useradd --create-home --uid 10001 playground && \
     mkdir -p /srv/links && chown playground /srv/links
 USER playground
 
