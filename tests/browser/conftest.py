@@ -53,7 +53,7 @@ def page(browser, request) -> Iterator[object]:
     context = browser.new_context(viewport={"width": 1280, "height": 720})
     pg = context.new_page()
     errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    pg.on("pageerror", lambda exc: errors.append(f"{exc} at {exc.stack or '(no stack)'}"))
     pg.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
     yield pg
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -349,8 +349,10 @@ def test_the_gradient_view_shows_sigmoid_gradients_vanishing(page, server):
     assert len(norms) == 4 and max(norms[:2]) < norms[2] < norms[3] and norms[0] < 0.05 * norms[-1], norms
     caption = page.inner_text("#mlp-grads-caption")
     assert "layer 1" in caption and "output" in caption
-    box = page.locator("#mlp-grads").bounding_box()
-    net = page.locator("#mlp-network").bounding_box()
+    # Both boxes in one look: the paused frame's fresh diagnosis may show or hide the banner above
+    # them (moving both) between two separate reads.
+    box, net = page.evaluate("""() => ["#mlp-grads", "#mlp-network"].map((s) => {
+        const r = document.querySelector(s).getBoundingClientRect(); return { y: r.y, height: r.height }; })""")
     assert box["y"] >= net["y"] + net["height"] - 1 and box["height"] <= 120  # small, under the network
     shot(page, "mlp-gradients-sigmoid")
     page.select_option('[data-param="activation"]', "relu")
