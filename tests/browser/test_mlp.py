@@ -352,7 +352,9 @@ def test_the_gradient_view_shows_sigmoid_gradients_vanishing(page, server):
     # Both boxes in one look: the paused frame's fresh diagnosis may show or hide the banner above
     # them (moving both) between two separate reads.
     box, net = page.evaluate("""() => ["#mlp-grads", "#mlp-network"].map((s) => {
-        const r = document.querySelector(s).getBoundingClientRect(); return { y: r.y, height: r.height }; })""")
+        const r = document.querySelector(s).getBoundingClientRect();
+        return { y: r.y, height: r.height };
+    })""")
     assert box["y"] >= net["y"] + net["height"] - 1 and box["height"] <= 120  # small, under the network
     shot(page, "mlp-gradients-sigmoid")
     page.select_option('[data-param="activation"]', "relu")
