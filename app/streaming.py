@@ -368,9 +368,11 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
                 planned = left = frame_steps(session, settings)
                 frame = None
                 worked = 0.0  # how long the jobs ran (not how long they waited for a thread)
+                fresh = True  # a frame is work of its own (Work.wanting)
                 while frame is None and session.playing:  # a frame's steps and the frame: one job
                     ran, why, frame = await work.run(client, _play_job, session, client, left,
-                                                     *forms(session), kind)
+                                                     *forms(session), kind, fresh=fresh)
+                    fresh = False
                     worked += work.job_seconds(client)
                     left -= ran
                     if why == "yield":

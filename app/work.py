@@ -65,17 +65,18 @@ class Work:
 
     # ----- who is busy, since when -------------------------------------------------------------
     @contextlib.contextmanager
-    def wanting(self, client: str) -> Iterator[None]:
+    def wanting(self, client: str, fresh: bool = False) -> Iterator[None]:
         """Mark that `client` waits for or runs work (a job or a request) while the block runs.
 
         A client is *busy* from when it starts wanting until it has wanted nothing for GAP
         seconds, and how busy is how long its work *ran* in that spell (`running`), not how long
         it waited for a thread: a page playing a small network runs a few ms each frame however
         long a full hall keeps it waiting; a client training a large network runs for as long as
-        it trains."""
+        it trains. `fresh` starts a new spell whatever came before: a playing page's frame is
+        work of its own, even when a full hall keeps the page wanting from one frame to the next."""
         with self._lock:
             now = time.monotonic()
-            if not self._wanting[client] and now - self._idle_since.get(client, -math.inf) > GAP:
+            if fresh or (not self._wanting[client] and now - self._idle_since.get(client, -math.inf) > GAP):
                 self._busy_since[client] = now
                 self._ran[client] = 0.0
             self._wanting[client] += 1
@@ -151,12 +152,12 @@ class Work:
             return False
 
     # ----- jobs -----------------------------------------------------------------------------------
-    async def run(self, client: str, fn: Callable[..., T], *args: Any) -> T:
-        """fn(*args) on a work thread in `client`'s turn.
+    async def run(self, client: str, fn: Callable[..., T], *args: Any, fresh: bool = False) -> T:
+        """fn(*args) on a work thread in `client`'s turn (`fresh`: see `wanting`).
 
         The turn ends when fn returns, even when the caller stops waiting first (a page that
         left): a client never has two jobs running."""
-        with self.wanting(client):
+        with self.wanting(client, fresh):
             turn = self.clients.turn(client)
             await turn.acquire()
             try:

@@ -55,6 +55,28 @@ def test_a_long_runner_shares_with_pages_that_played_lately_even_after_queueing(
     assert asyncio.run(scenario())
 
 
+def test_each_frame_of_a_page_that_is_always_behind_is_short_work_of_its_own():
+    # A page behind its frame rate asks for the next frame as soon as one is sent: it never
+    # stops wanting for GAP, so without `fresh` its frames would add up to long work.
+    async def scenario(fresh: bool) -> bool:
+        work = Work(Clients(Settings()), threads=1)
+        try:
+            with work.wanting("other"):  # another page waits for its turn meanwhile
+                for _ in range(25):  # 25 frames of 3 ms: 75 ms in all, past SHORT
+                    await work.run("page", busy_for, 0.003, fresh=fresh)
+
+                def last_frame() -> bool:
+                    time.sleep(0.003)
+                    return work.should_yield("page")
+
+                return await work.run("page", last_frame, fresh=fresh)
+        finally:
+            work.close()
+
+    assert asyncio.run(scenario(fresh=False))  # counted as one spell: long, it would step aside
+    assert not asyncio.run(scenario(fresh=True))  # each frame its own spell: short
+
+
 def test_run_chunked_remembers_its_chunk_size_in_the_session():
     calls: list[int] = []
 
