@@ -450,8 +450,14 @@ class RequestLimits:
         client.waiting += 1
         released = False
 
+        work = getattr(scope["app"].state, "work", None)
+        running = False  # the request's work runs from its turn until its answer starts
+
         def release() -> None:
-            nonlocal released
+            nonlocal released, running
+            if running:
+                running = False
+                work.stop_running(key)
             if not released:
                 released = True
                 turn.release()
@@ -461,14 +467,15 @@ class RequestLimits:
                 release()  # the work is done; sending the answer is the network's part
             await send(message)
 
-        work = getattr(scope["app"].state, "work", None)
         token = CLIENT.set(key)
         try:
             with work.wanting(key) if work is not None else nullcontext():
                 await turn.acquire()
                 try:
-                    with work.running(key) if work is not None else nullcontext():
-                        await self._serve(scope, body, receive, send_then_release, settings)
+                    if work is not None:
+                        work.start_running(key)
+                        running = True
+                    await self._serve(scope, body, receive, send_then_release, settings)
                 finally:
                     release()
         finally:

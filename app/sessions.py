@@ -87,6 +87,7 @@ class Session:
     player: Any = None  # the asyncio task that plays it (app.streaming)
     journal_sent: int = -1  # the journal version its pages were sent last
     chunk: int = 1  # units its work runs per call, as app.work.run_chunked last found them
+    chunk_version: Any = None  # the runner's version that chunk was found for
 
     def touch(self) -> None:
         self.last_used = time.monotonic()

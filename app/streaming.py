@@ -262,6 +262,9 @@ def _advance_slice(session: Session, n: int, client: str, only_playing: bool) ->
         return session.runner.done or (only_playing and not session.playing)
 
     with session.lock:
+        version = getattr(session.runner, "version", None)
+        if version != session.chunk_version:  # a changed run (another network) finds its own pace
+            session.chunk, session.chunk_version = 1, version
         return run_chunked(session.runner.advance, n, client=client, seconds=SLICE_SECONDS, stop=stop,
                            pace=session)
 
@@ -339,14 +342,15 @@ async def advance(work: Work, client: str, session: Session, n: int, only_playin
     when they want it; stops early once the runner is done (or, playing, once paused)."""
     done = 0
     while done < n:
-        ran, why = await work.run(client, _advance_slice, session, n - done, client, only_playing)
+        (ran, why), took = await work.run_timed(client, _advance_slice, session, n - done, client,
+                                                only_playing)
         done += ran
         if why in ("finished", "stopped"):
             break
         if why == "yield":
             await work.step_aside(client)
         elif done < n:
-            await work.rest(client, work.job_seconds(client))
+            await work.rest(client, took)
     return done
 
 
@@ -370,10 +374,10 @@ async def _play(session: Session, settings: Settings, work: Work, client: str) -
                 worked = 0.0  # how long the jobs ran (not how long they waited for a thread)
                 fresh = True  # a frame is work of its own (Work.wanting)
                 while frame is None and session.playing:  # a frame's steps and the frame: one job
-                    ran, why, frame = await work.run(client, _play_job, session, client, left,
-                                                     *forms(session), kind, fresh=fresh)
+                    (ran, why, frame), took = await work.run_timed(
+                        client, _play_job, session, client, left, *forms(session), kind, fresh=fresh)
                     fresh = False
-                    worked += work.job_seconds(client)
+                    worked += took
                     left -= ran
                     if why == "yield":
                         await work.step_aside(client)

@@ -60,7 +60,6 @@ class Work:
         self._last_busy: dict[str, float] = {}  # how long a client's last busy spell ran
         self._ran: dict[str, float] = {}  # seconds a client's work ran in its current busy spell
         self._running: dict[str, tuple[float, int]] = {}  # since when a client's work runs, nesting
-        self._job: dict[str, float] = {}  # how long a client's last job ran
         Work.current = self
 
     # ----- who is busy, since when -------------------------------------------------------------
@@ -72,11 +71,13 @@ class Work:
         seconds, and how busy is how long its work *ran* in that spell (`running`), not how long
         it waited for a thread: a page playing a small network runs a few ms each frame however
         long a full hall keeps it waiting; a client training a large network runs for as long as
-        it trains. `fresh` starts a new spell whatever came before: a playing page's frame is
-        work of its own, even when a full hall keeps the page wanting from one frame to the next."""
+        it trains. `fresh` starts a new spell when nothing else of the client waits or runs: a
+        playing page's frame is work of its own, even when a full hall keeps the page wanting from
+        one frame to the next."""
         with self._lock:
             now = time.monotonic()
-            if fresh or (not self._wanting[client] and now - self._idle_since.get(client, -math.inf) > GAP):
+            idle = not self._wanting[client]
+            if idle and (fresh or now - self._idle_since.get(client, -math.inf) > GAP):
                 self._busy_since[client] = now
                 self._ran[client] = 0.0
             self._wanting[client] += 1
@@ -95,27 +96,26 @@ class Work:
 
     @contextlib.contextmanager
     def running(self, client: str) -> Iterator[None]:
-        """Mark that `client`'s work runs (inside `wanting`): a job on a work thread, or a request
-        once it has its turn."""
-        with self._lock:
-            since, depth = self._running.get(client, (time.monotonic(), 0))
-            self._running[client] = (since, depth + 1)
+        """Mark that `client`'s work runs while the block runs (inside `wanting`): a job on a
+        work thread; a request uses `start_running` and `stop_running`."""
+        self.start_running(client)
         try:
             yield
         finally:
-            with self._lock:
-                since, depth = self._running.pop(client)
-                if depth > 1:
-                    self._running[client] = (since, depth - 1)
-                else:
-                    took = time.monotonic() - since
-                    self._ran[client] = self._ran.get(client, 0.0) + took
-                    self._job[client] = took
+            self.stop_running(client)
 
-    def job_seconds(self, client: str) -> float:
-        """How long `client`'s last job ran (a client runs one job at a time)."""
+    def start_running(self, client: str) -> None:
         with self._lock:
-            return self._job.get(client, 0.0)
+            since, depth = self._running.get(client, (time.monotonic(), 0))
+            self._running[client] = (since, depth + 1)
+
+    def stop_running(self, client: str) -> None:
+        with self._lock:
+            since, depth = self._running.pop(client)
+            if depth > 1:
+                self._running[client] = (since, depth - 1)
+            else:
+                self._ran[client] = self._ran.get(client, 0.0) + time.monotonic() - since
 
     def _busy(self, client: str, now: float) -> float:
         """Seconds `client`'s work has run in its busy spell (under the lock)."""
@@ -125,7 +125,7 @@ class Work:
     def _forget_idle(self) -> None:
         old = time.monotonic() - 10 * GAP
         for c in [c for c, t in self._idle_since.items() if t < old and c not in self._wanting]:
-            for table in (self._idle_since, self._busy_since, self._last_busy, self._ran, self._job):
+            for table in (self._idle_since, self._busy_since, self._last_busy, self._ran):
                 table.pop(c, None)
 
     def should_yield(self, client: str) -> bool:
@@ -157,6 +157,11 @@ class Work:
 
         The turn ends when fn returns, even when the caller stops waiting first (a page that
         left): a client never has two jobs running."""
+        return (await self.run_timed(client, fn, *args, fresh=fresh))[0]
+
+    async def run_timed(self, client: str, fn: Callable[..., T], *args: Any,
+                        fresh: bool = False) -> tuple[T, float]:
+        """As `run`, with how long fn ran (not how long it waited for its turn and a thread)."""
         with self.wanting(client, fresh):
             turn = self.clients.turn(client)
             await turn.acquire()
@@ -171,9 +176,10 @@ class Work:
                 self._free.release()
                 turn.release()
 
-            def job() -> T:
+            def job() -> tuple[T, float]:
                 with self.running(client):
-                    return fn(*args)
+                    started = time.monotonic()
+                    return fn(*args), time.monotonic() - started
 
             try:
                 future = self._executor.submit(job)

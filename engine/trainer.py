@@ -247,6 +247,9 @@ class Trainer:
             self.step_count += k
             self._trace, self._trace_due = None, True
             self.trace_rows = self._perm[pos - bs : pos]
+            # What the last update saw, kept for `trace` (a later change or shuffle must not alter it).
+            self._trace_batch = (self._F_epoch[pos - bs : pos], self._T_epoch[pos - bs : pos],
+                                 c.resolved_loss, c.regularization, c.reg_rate)
             self.diverged = self.diverged or diverged
             self._pos = pos
             if pos >= n_train:
@@ -260,14 +263,13 @@ class Trainer:
     def trace(self) -> Trace | None:
         """The last update's forward and backward pass (None before the first update)."""
         if self._trace is None and self._trace_due:
-            c, rows = self.config, self.trace_rows
+            F, T, loss, regularization, rate = self._trace_batch
             before = copy.copy(self.model)  # the network as the last update found it
             params = [np.empty_like(p) for p in self.model.parameters()]
             fused.unpack(self._before, params)
             before.W, before.b = params[0::2], params[1::2]
             with np.errstate(all="ignore"):
-                self._trace = before.loss_and_grads(self.F_train[rows], self.T_train[rows],
-                                                    c.resolved_loss, c.regularization, c.reg_rate)
+                self._trace = before.loss_and_grads(F, T, loss, regularization, rate)
             self._trace_due = False
         return self._trace
 

@@ -155,3 +155,17 @@ def test_large_updates_run_in_numpy_where_blas_is_faster():
     assert small.runs_compiled and not large.runs_compiled
     large.update(batch_size=1)  # a live change: from the next update on, the compiled loop pays
     assert large.runs_compiled
+
+
+def test_the_trace_is_of_the_update_that_ran_whatever_changes_after_it():
+    added = tuple((0.1 * i, -0.2 * i, 1.0 if i % 2 else -1.0) for i in range(40))
+    config = MLPConfig(n_points=40, added=added)
+    a, b = Trainer(config), Trainer(config, compiled=False)
+    for t in (a, b):
+        t.step(5)
+        t.update(regularization="l2", reg_rate=0.5)  # after the update: not in its trace
+    for x, y in zip(a.trace.dW, b.trace.dW, strict=True):
+        assert_allclose(x, y, rtol=0, atol=1e-12)
+    a.run_epochs(1)
+    a.update(added=None)  # the training set shrinks: the last batch's rows are gone from it
+    assert a.trace is not None and len(a.trace.inputs) == 10

@@ -21,14 +21,13 @@ def test_a_page_that_waited_long_for_the_thread_but_ran_briefly_is_short_work():
     async def scenario() -> tuple[float, float, bool, bool]:
         work = Work(Clients(Settings()), threads=1)
         try:
-            heavy = asyncio.create_task(work.run("heavy", busy_for, 3 * SHORT))  # holds the only thread
+            heavy = asyncio.create_task(work.run_timed("heavy", busy_for, 3 * SHORT))  # the only thread
             await asyncio.sleep(0.01)
-            page = asyncio.create_task(work.run("page", busy_for, 0.002))  # queues behind it
+            page = asyncio.create_task(work.run_timed("page", busy_for, 0.002))  # queues behind it
             await asyncio.sleep(2 * SHORT)
             yields_while_page_waits = work.should_yield("heavy")
-            await asyncio.gather(heavy, page)
-            return (work.job_seconds("page"), work.job_seconds("heavy"), yields_while_page_waits,
-                    work.shares("heavy"))
+            (_, heavy_ran), (_, page_ran) = await asyncio.gather(heavy, page)
+            return page_ran, heavy_ran, yields_while_page_waits, work.shares("heavy")
         finally:
             work.close()
 
@@ -77,6 +76,28 @@ def test_each_frame_of_a_page_that_is_always_behind_is_short_work_of_its_own():
     assert not asyncio.run(scenario(fresh=True))  # each frame its own spell: short
 
 
+def test_a_fresh_frame_does_not_wipe_the_clients_other_long_work():
+    # A student who plays one session while another of theirs trains in slices: the training
+    # stays long work (it steps aside for others), however many frames the page asks for.
+    async def scenario() -> bool:
+        work = Work(Clients(Settings()), threads=1)
+        try:
+            with work.wanting("other"), work.wanting("student"):  # the training holds on between slices
+                await work.run("student", busy_for, 1.5 * SHORT)  # its first slice
+                with work.wanting("student", fresh=True):  # the student's page asks for a frame
+                    pass
+
+                def next_slice() -> bool:
+                    time.sleep(0.002)
+                    return work.should_yield("student")
+
+                return await work.run("student", next_slice)
+        finally:
+            work.close()
+
+    assert asyncio.run(scenario())
+
+
 def test_run_chunked_remembers_its_chunk_size_in_the_session():
     calls: list[int] = []
 
@@ -91,3 +112,20 @@ def test_run_chunked_remembers_its_chunk_size_in_the_session():
     assert run_chunked(step, 25, pace=session) == (25, "done")
     assert first[:4] == [1, 2, 4, 8] and len(calls) < len(first)
     assert session.chunk >= 16
+
+
+def test_a_changed_run_finds_its_own_chunk_size():
+    # A chunk the small network grew to must not be the first call of a large one after a change.
+    import threading
+
+    from app.streaming import _advance_slice
+
+    calls: list[int] = []
+    runner = SimpleNamespace(version=3, done=False, advance=lambda k: calls.append(k) or k)
+    session = SimpleNamespace(runner=runner, lock=threading.RLock(), playing=True, chunk=256,
+                              chunk_version=3)
+    _advance_slice(session, 300, "page", False)
+    assert calls[0] == 256  # the same run: where the last frame left off
+    runner.version, calls[:] = 4, []  # a change (another network)
+    _advance_slice(session, 300, "page", False)
+    assert calls[0] == 1

@@ -359,7 +359,9 @@ class MLPRunner:
         self._diagnosis = None
 
     def frame(self) -> dict[str, Any]:
-        return snapshot(self.trainer, self.FRAME, self.view.res, self.view.neuron_res)
+        out = snapshot(self.trainer, self.FRAME, self.view.res, self.view.neuron_res)
+        self._diagnosis, self._details = out["diagnosis"], 1  # the next detail frames start from it
+        return out
 
     def detail_frame(self) -> dict[str, Any]:
         """A frame while playing, one in four (app.streaming.DETAIL_EVERY): everything, but the
