@@ -55,7 +55,6 @@ class Work:
         self._free = asyncio.Semaphore(self.threads)
         self._lock = threading.Lock()
         self._wanting: Counter[str] = Counter()  # jobs and requests of a client waiting or running
-        self._busy_since: dict[str, float] = {}
         self._idle_since: dict[str, float] = {}
         self._last_busy: dict[str, float] = {}  # how long a client's last busy spell ran
         self._ran: dict[str, float] = {}  # seconds a client's work ran in its current busy spell
@@ -78,7 +77,6 @@ class Work:
             now = time.monotonic()
             idle = not self._wanting[client]
             if idle and (fresh or now - self._idle_since.get(client, -math.inf) > GAP):
-                self._busy_since[client] = now
                 self._ran[client] = 0.0
             self._wanting[client] += 1
         try:
@@ -125,7 +123,7 @@ class Work:
     def _forget_idle(self) -> None:
         old = time.monotonic() - 10 * GAP
         for c in [c for c, t in self._idle_since.items() if t < old and c not in self._wanting]:
-            for table in (self._idle_since, self._busy_since, self._last_busy, self._ran):
+            for table in (self._idle_since, self._last_busy, self._ran):
                 table.pop(c, None)
 
     def should_yield(self, client: str) -> bool:

@@ -327,11 +327,11 @@ def hyperparameters(optimizer: object) -> Array:
 
 def train(layout: Layout, params: list[Array], optimizer: object, before: Array, F: Array, T: Array,
           pos: int, n: int, batch_size: int, hidden: str, output: str, loss: str, regularization: str,
-          reg_rate: float) -> tuple[int, int, float, bool]:
+          reg_rate: float) -> tuple[int, int, bool]:
     """Run up to n updates of `params` (MLP.parameters(), changed in place) and the optimizer's
     state from row `pos` of the epoch (F, T as float64 rows), to the epoch's end at most.
     `before` receives the parameters as they were before the last update, flat.
-    Returns (updates run, new pos, last batch loss, diverged); the optimizer's t advances."""
+    Returns (updates run, new pos, diverged); the optimizer's t advances."""
     name = optimizer.name  # type: ignore[attr-defined]
     theta = pack(params, np.empty(layout.size))
     plain = _OPT_CODE[name] == 0 and not optimizer.momentum  # type: ignore[attr-defined]
@@ -340,7 +340,7 @@ def train(layout: Layout, params: list[Array], optimizer: object, before: Array,
     state = np.empty((len(rows), layout.size))
     for r, arrays in enumerate(rows):
         pack(arrays, state[r])
-    ran, pos, t, value, diverged = _train(
+    ran, pos, t, _, diverged = _train(
         theta, state, before, layout.sizes, layout.w_at, layout.b_at, F, T, pos, n, batch_size,
         ACTIVATIONS.index(hidden), OUTPUTS.index(output), LOSSES.index(loss),
         REGULARIZERS.index(regularization), float(reg_rate), _OPT_CODE[name],
@@ -349,7 +349,7 @@ def train(layout: Layout, params: list[Array], optimizer: object, before: Array,
     for r, arrays in enumerate(rows):
         unpack(state[r], arrays)
     optimizer.t = t  # type: ignore[attr-defined]
-    return ran, pos, value, diverged
+    return ran, pos, diverged
 
 
 def warm() -> None:

@@ -239,7 +239,7 @@ class Trainer:
         while ran < n and not self.diverged:
             if self._T_rows is None:
                 self._T_rows = np.ascontiguousarray(self._T_epoch, dtype=np.float64).reshape(n_train, -1)
-            k, pos, _, diverged = fused.train(
+            k, pos, diverged = fused.train(
                 self._layout, self.optimizer.params, self.optimizer, self._before, self._F_epoch,
                 self._T_rows, self._pos, n - ran, bs, c.activation, c.output_activation,
                 c.resolved_loss, c.regularization, c.reg_rate)
