@@ -143,7 +143,7 @@ class Subscriber:
         self.journal = journal  # the page asked for journal messages (?journal=1)
         self.binary = binary  # the page asked for binary frames (?frames=binary)
         self.frame: str | bytes | None = None
-        self.control: collections.deque[str] = collections.deque(maxlen=CONTROL_QUEUE)
+        self.control: collections.deque[str | bytes] = collections.deque(maxlen=CONTROL_QUEUE)
         self.wake = asyncio.Event()
         self.loop = asyncio.get_running_loop()
         self.ended = False
@@ -158,10 +158,16 @@ class Subscriber:
         with contextlib.suppress(RuntimeError):  # the loop has closed
             self.loop.call_soon_threadsafe(ended)
 
-    def offer(self, message: dict[str, Any] | str | Frame) -> None:
-        """Queue a message for this page (on the event loop); a frame replaces an unsent one."""
+    def offer(self, message: dict[str, Any] | str | Frame, keep: bool = False) -> None:
+        """Queue a message for this page (on the event loop); a frame replaces an unsent one,
+        unless `keep`: then it goes out in order with the other messages (the frame of a
+        rebuilt run, which the page must show before it plays on)."""
         if isinstance(message, Frame):
-            self.frame = message.for_page(self.binary)
+            if keep:
+                self.frame = None  # an older unsent frame would come after it
+                self.control.append(message.for_page(self.binary))
+            else:
+                self.frame = message.for_page(self.binary)
         else:
             text = message if isinstance(message, str) else encode(message)
             if text.startswith('{"type":"frame"'):
@@ -175,7 +181,11 @@ class Subscriber:
             await self.wake.wait()
             self.wake.clear()
             while self.control:
-                await ws.send_text(self.control.popleft())
+                message = self.control.popleft()
+                if isinstance(message, bytes):
+                    await ws.send_bytes(message)
+                else:
+                    await ws.send_text(message)
             if self.ended:
                 await ws.close(code=4404)
                 return
@@ -187,10 +197,10 @@ class Subscriber:
                     await ws.send_text(frame)
 
 
-def broadcast(session: Session, message: dict[str, Any] | str | Frame) -> None:
+def broadcast(session: Session, message: dict[str, Any] | str | Frame, keep: bool = False) -> None:
     text = message if isinstance(message, str | Frame) else encode(message)
     for sub in list(session.subscribers):
-        sub.offer(text)
+        sub.offer(text, keep)
 
 
 def broadcast_journal(session: Session, text: str) -> None:
@@ -579,7 +589,7 @@ class Connection:
                 await self.replay(cmd)
                 broadcast(session, await self.job(config_text, session, {"replayed": True}))
                 await self.journal()
-                broadcast(session, await self.frame())
+                broadcast(session, await self.frame(), keep=True)  # the step it was rebuilt at
         except (ValueError, KeyError, TypeError) as exc:
             sub.offer({"type": "error", "message": describe_error(exc)})
             return

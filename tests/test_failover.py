@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from app.journal import Recorded, ReplayIn
 from app.settings import Settings
-from tests.streams import until
+from tests.streams import decode_binary, until
 
 API = "/api/v1/mlp/sessions"
 
@@ -88,6 +88,56 @@ def test_a_reset_starts_the_journal_over_from_the_current_settings(client):
         while journal["events"]:
             journal = until(ws, "journal")
     assert journal["units"] == 0 and journal["base"]["lr"] == 0.3
+
+
+def test_a_rebuilt_run_shows_its_step_before_it_plays_on(client):
+    """The page sends replay and play together: the frame at the replayed step reaches it (a
+    playing frame does not replace it), then the run plays on from there."""
+    sid = client.post(API, json={"dataset": "xor", "hidden": [4, 2], "seed": 3}).json()["id"]
+    journal, units = _drive(client, sid)
+    new = client.post(API, json=journal["base"]).json()["id"]
+    with client.websocket_connect(f"{API}/{new}/stream?journal=1&frames=binary") as ws:
+        ws.send_json({"type": "speed", "steps_per_frame": 50})
+        ws.send_json({"type": "replay", "events": journal["events"], "units": units})
+        ws.send_json({"type": "play"})
+        seen = []
+        while not seen or seen[-1] <= units:
+            message = ws.receive()
+            if message.get("bytes"):
+                seen.append(decode_binary(message["bytes"])["units"])
+    assert units in seen and seen[seen.index(units) + 1] > units
+
+
+def test_a_kept_frame_goes_out_in_order_and_a_later_one_does_not_replace_it():
+    import asyncio
+
+    from app.streaming import Frame, Subscriber
+
+    class Socket:
+        def __init__(self):
+            self.sent = []
+
+        async def send_text(self, text):
+            self.sent.append(text)
+
+        async def send_bytes(self, data):
+            self.sent.append(data)
+
+    async def run():
+        sub, ws = Subscriber("c", binary=True), Socket()
+        sub.offer(Frame({"type": "frame", "units": 0}, binary=True))
+        sub.offer(Frame({"type": "frame", "units": 9}, binary=True), keep=True)  # replaces 0, kept
+        sub.offer({"type": "status", "playing": True})
+        sub.offer(Frame({"type": "frame", "units": 12}, binary=True))
+        sub.offer(Frame({"type": "frame", "units": 15}, binary=True))  # replaces 12
+        pump = asyncio.create_task(sub.pump(ws))
+        await asyncio.sleep(0.01)
+        pump.cancel()
+        return ws.sent
+
+    sent = asyncio.run(run())
+    assert [decode_binary(m)["units"] if isinstance(m, bytes) else m for m in sent] == [
+        9, '{"type":"status","playing":true}', 15]
 
 
 def test_replay_only_rebuilds_a_new_session_and_says_what_is_wrong(client):

@@ -63,14 +63,22 @@ def test_a_page_rebuilds_its_run_when_its_worker_dies_mid_play(browser, hall: Ha
         epoch_before = counter(page, "#mlp-epoch")
         os.kill(hall.pid(sid[:2]), signal.SIGKILL)  # the worker holding the page's session dies
 
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and not any(sid not in url for url in frames if frames[url]):
-            page.wait_for_timeout(200)
+        def rebuilt_frames(enough) -> list[dict]:  # wait for the rebuilt run's socket to send enough
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                got = next((got for url, got in list(frames.items()) if sid not in url), [])
+                if got and enough(got):
+                    return got
+                page.wait_for_timeout(200)
+            pytest.fail(f"the run was not rebuilt in 60 s: {list(frames)}")
+
+        rebuilt_frames(lambda got: True)  # a new socket: the old one has closed, its frames are in
+        last = frames[first][-1]  # the last frame the page showed from the dead worker
+        got = rebuilt_frames(lambda got: got[-1]["units"] >= last["units"])
         rebuilt = next(url for url in frames if sid not in url)
         new_sid = re.search(r"/sessions/([^/]+)/stream", rebuilt).group(1)
         assert new_sid[:2] != sid[:2]  # on the other worker
-        last = frames[first][-1]  # the last frame the page showed from the dead worker
-        replayed = next(f for f in frames[rebuilt] if f["units"] == last["units"])
+        replayed = next(f for f in got if f["units"] == last["units"])
         assert replayed["step"] == last["step"] and replayed["weights"] == last["weights"]
         page.wait_for_selector("#np-connection:not([hidden])")
         assert "rebuilt at the same step" in page.locator("#np-connection").inner_text()
