@@ -101,10 +101,28 @@ function aspectOf(el) {
   return [lo, Math.max(lo, values[1] || lo)];
 }
 
+/**
+ * Take the focus off a control inside `root` before its nodes move: a focused input taken out
+ * of the page fires its pending change event while the page is half rearranged, and the lab's
+ * handler then finds its other controls missing. Blurring first fires it with the page whole;
+ * `refocus` gives the focus back once the nodes are in place.
+ */
+function release(root) {
+  const focused = document.activeElement;
+  if (!focused || focused === document.body || !root.contains(focused)) return null;
+  focused.blur();
+  return focused;
+}
+
+function refocus(el) {
+  if (el?.isConnected) el.focus({ preventScroll: true });
+}
+
 function apply() {
   const main = document.querySelector("main");
   const stage = [...(main?.querySelectorAll("[data-main-picture]") || [])].find((el) => !elsewhere(el));
   if (!stage || state) return;
+  const held = release(main);
   const bars = [...main.querySelectorAll("[data-bar]")].filter((el) => !stage.contains(el) && !elsewhere(el));
   const firsts = [...main.querySelectorAll("[data-dock-first]")].filter((el) => !elsewhere(el));
   const originals = [...main.childNodes];
@@ -141,6 +159,7 @@ function apply() {
   side.append(bar, dock);
   layout.append(stageBox, side);
   main.append(layout);
+  refocus(held);
   document.documentElement.classList.add("np-compact");
   watcher?.disconnect();
   watcher?.observe(bar);
@@ -150,8 +169,10 @@ function apply() {
 
 function restore() {
   if (!state) return;
+  const held = release(state.main);
   for (const [el, mark] of state.places) mark.replaceWith(el);
   state.main.replaceChildren(...state.originals);
+  refocus(held);
   document.documentElement.classList.remove("np-compact");
   state = null;
   markEmptyPanels();

@@ -209,3 +209,18 @@ def test_a_students_own_picture_is_filtered(page, server, tmp_path):
     legend = text(page, "#cv-legend")
     assert "output from 0 to" in legend  # Sobel x on a dark-to-bright edge: only positive responses
     shot(page, "convolution-own-picture")
+
+
+def test_a_control_being_typed_in_when_the_window_narrows_keeps_its_edit(page, server):
+    """The compact layout moves the controls; the number a student was typing into (focused, its
+    change event still pending) is committed with the page whole and keeps the focus."""
+    page.set_viewport_size({"width": 1280, "height": 720})
+    page.goto(f"{server}/labs/convolution")
+    wait_for_lab(page)
+    assert text(page, "#cv-out-size") == "5×5"
+    page.fill("#cv-h", "6")  # typed: still focused, no change event yet
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_selector("html.np-compact", state="attached")
+    wait_text(page, "#cv-out-size", "4×5", exact=True)  # the edit took effect
+    assert page.evaluate("document.activeElement.id") == "cv-h"
+    shot(page, "layout-narrowed-while-typing")
