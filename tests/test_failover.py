@@ -4,6 +4,7 @@ NP_CAPACITY answers 503 with Retry-After."""
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from pydantic import ValidationError
 
 from app.journal import Recorded, ReplayIn
 from app.settings import Settings
+from app.streaming import Frame, Subscriber
 from tests.streams import decode_binary, until
 
 API = "/api/v1/mlp/sessions"
@@ -109,10 +111,6 @@ def test_a_rebuilt_run_shows_its_step_before_it_plays_on(client):
 
 
 def test_a_kept_frame_goes_out_in_order_and_a_later_one_does_not_replace_it():
-    import asyncio
-
-    from app.streaming import Frame, Subscriber
-
     class Socket:
         def __init__(self):
             self.sent = []

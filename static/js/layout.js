@@ -109,7 +109,7 @@ function aspectOf(el) {
  */
 function release(root) {
   const focused = document.activeElement;
-  if (!focused || focused === document.body || !root.contains(focused)) return null;
+  if (!focused || !root.contains(focused)) return null;
   focused.blur();
   return focused;
 }

@@ -9,7 +9,6 @@ import os
 import re
 import signal
 import time
-import zlib
 from pathlib import Path
 
 import httpx
@@ -18,6 +17,7 @@ import pytest
 from tests.browser.conftest import shot
 from tests.browser.labpage import counter, lab_call, wait_for_change, wait_for_lab
 from tests.hall import Hall, needs_nginx
+from tests.streams import decode_binary
 
 
 @pytest.fixture
@@ -42,8 +42,7 @@ def test_a_page_rebuilds_its_run_when_its_worker_dies_mid_play(browser, hall: Ha
 
         def on_frame(payload) -> None:
             if isinstance(payload, bytes):  # a binary frame (the MLP page asks for them)
-                raw = zlib.decompress(payload)
-                msg = json.loads(raw[4:4 + int.from_bytes(raw[:4], "little")])
+                msg = decode_binary(payload)
             elif payload.startswith('{"type":"frame"'):
                 msg = json.loads(payload)
             else:
